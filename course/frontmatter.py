@@ -70,14 +70,10 @@ def split_front_matter(text: str, path: str) -> tuple[FrontMatter | None, list[P
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         reason = getattr(error, "problem", None) or "it is not valid"
-        return None, [
-            Problem(
-                path,
-                line,
-                f"The front matter cannot be read: {reason}.",
-                "Write each field as 'name: value', and list items as '  - item'.",
-            )
-        ]
+        hint = "Write each field as 'name: value', and list items as '  - item'."
+        if "mapping values" in reason:
+            hint = "A value that contains ': ' must be put in quotes, for example: title: \"Search: the basics\"."
+        return None, [Problem(path, line, f"The front matter cannot be read: {reason}.", hint)]
     body = "\n".join(lines[closing + 1 :])
     if root is None:
         return FrontMatter((), body, closing + 2), []
@@ -128,6 +124,8 @@ def _did_you_mean(name: str, schema: Mapping[str, FieldSpec]) -> str:
 
 def text_field(node: yaml.Node, name: str) -> str:
     """A single line or paragraph of text, never empty."""
+    if isinstance(node, yaml.MappingNode):
+        raise FieldError(f"The field '{name}' holds a colon followed by a space, so it cannot be read as text: put it in double quotes.")
     if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
         raise FieldError(f"The field '{name}' must be some text.")
     return " ".join(str(node.value).split())
