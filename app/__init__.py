@@ -1,0 +1,72 @@
+"""Speak Digital's web application: the factory that assembles configuration, extensions and blueprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(mode: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application for `mode` (production, development, demo or testing)."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.update(load_config(Path(app.instance_path), mode))
+    app.config.update(overrides or {})
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Database, CSRF protection and logins."""
+    from .auth import load_user
+    from .extensions import csrf, db, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = "basic"
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per area."""
+    from .admin import blueprint as admin
+    from .auth import blueprint as auth
+    from .learn import blueprint as learn
+
+    app.register_blueprint(auth)
+    app.register_blueprint(learn)
+    app.register_blueprint(admin)
+
+
+def register_security(app: Flask) -> None:
+    """Default deny for anonymous visitors, and protective headers on every response."""
+    from .access import require_login_unless_public, set_security_headers
+
+    app.before_request(require_login_unless_public)
+    app.after_request(set_security_headers)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly pages for every error a visitor can cause."""
+    from .errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates share."""
+    from .templating import register
+
+    register(app)

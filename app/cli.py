@@ -1,0 +1,140 @@
+"""The `speak-digital` command: Flask's CLI over the application factory, with the platform's own commands."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import Engine
+from werkzeug.serving import run_simple
+
+from course import ContentError, load_catalog
+
+from . import create_app
+from .config import ConfigError
+from .content import import_catalog
+from .demo import ensure_demo_accounts
+from .extensions import db
+from .migrate import current_revision, upgrade
+from .models import Role, User
+from .security import hash_password
+
+
+def _factory() -> Flask:
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=FlaskGroup, create_app=_factory, add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Speak Digital: the digital-literacy course and its reverse-mentoring companion."""
+
+
+def _engine() -> Engine:
+    if db.engine is None:
+        raise click.ClickException("The database is not configured.")
+    return db.engine
+
+
+def _import_content(directory: Path) -> str:
+    try:
+        catalog = load_catalog(directory)
+    except ContentError as error:
+        raise click.ClickException("The course has problems; nothing was imported:\n" + str(error)) from error
+    report = import_catalog(db.session, catalog)
+    db.session.commit()
+    return report.summary()
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    upgrade(_engine())
+    click.echo(f"Database schema at revision {current_revision(_engine())}.")
+
+
+@main.group("content")
+def content_group() -> None:
+    """Course content."""
+
+
+@content_group.command("import")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def content_import(directory: Path | None) -> None:
+    """Import the course from DIRECTORY (default: the shipped content/ folder)."""
+    click.echo(_import_content(directory or current_app.config["CONTENT_DIR"]))
+
+
+@main.group("users")
+def users_group() -> None:
+    """People and their accounts."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--site", required=True)
+@click.option("--department", default=None)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.LEARNER.value, show_default=True)
+@click.password_option(help="Asked for when not given.")
+@with_appcontext
+def users_create(email: str, name: str, site: str, department: str | None, role: str, password: str) -> None:
+    """Create an account with a role."""
+    email = email.strip().lower()
+    if db.session.query(User).filter(User.email == email).first() is not None:
+        raise click.ClickException(f"An account with the e-mail address {email} already exists.")
+    if len(password) < 10:
+        raise click.ClickException("The password must have at least 10 characters.")
+    db.session.add(User(email=email, name=name, site=site, department=department, role=Role(role), password_hash=hash_password(password)))
+    db.session.commit()
+    click.echo(f"Created {role} account for {name} <{email}>.")
+
+
+@main.command("demo", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--reset", is_flag=True, help="Start again from an empty demo database.")
+def demo(host: str, port: int, reset: bool) -> None:
+    """Start the platform with its demo database, the course imported and demo accounts."""
+    os.environ["SPEAK_DIGITAL_ENV"] = "demo"
+    app = create_app("demo")
+    database_file = Path(app.instance_path) / "speak-digital-demo.sqlite"
+    if reset and database_file.exists() and app.config["DATABASE_URL"].endswith(database_file.name):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+    with app.app_context():
+        upgrade(_engine())
+        click.echo("Course: " + _import_content(app.config["CONTENT_DIR"]))
+        accounts = ensure_demo_accounts(db.session)
+        db.session.commit()
+    click.echo(f"\nSpeak Digital is running at http://{host}:{port}/  (press Ctrl+C to stop)\n")
+    click.echo("Demo accounts (e-mail / password):")
+    for account in accounts:
+        click.echo(f"  {account.role.value:<8} {account.email:<36} {account.password}")
+    click.echo("")
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+@main.command("serve", with_appcontext=False, context_settings={"ignore_unknown_options": True})
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=4, show_default=True, type=int)
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve(bind: str, workers: int, gunicorn_args: tuple[str, ...]) -> None:
+    """Run the production server (gunicorn) with the configuration from the environment."""
+    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+    arguments = [gunicorn, "--bind", bind, "--workers", str(workers), "--access-logfile", "-", *gunicorn_args, "app.wsgi:application"]
+    os.execv(gunicorn, arguments)  # noqa: S606 - replaces this process with the server, arguments are ours

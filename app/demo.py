@@ -1,0 +1,80 @@
+"""Demo accounts: a learner with some progress, a mentor, an HR user and an administrator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from course import QuestionKind
+from course.grade import Answer
+
+from .learning import open_module, parsed_revision, submit_quiz
+from .models import ModuleRecord, Role, User
+from .security import hash_password
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo account's credentials, printed when the demo starts."""
+
+    role: Role
+    name: str
+    email: str
+    password: str
+    site: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount(Role.LEARNER, "Martine Dubois", "learner@demo.speak-digital.test", "learner-demo-2026", "Lyon"),
+    DemoAccount(Role.MENTOR, "Yanis Benali", "mentor@demo.speak-digital.test", "mentor-demo-2026", "Lyon"),
+    DemoAccount(Role.HR, "Claire Martin", "hr@demo.speak-digital.test", "hr-demo-2026", "Paris - Head office"),
+    DemoAccount(Role.ADMIN, "Admin Demo", "admin@demo.speak-digital.test", "admin-demo-2026", "Paris - Head office"),
+)
+
+
+def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
+    """Create the demo accounts that do not exist yet, and reset the passwords of those that do."""
+    for account in DEMO_ACCOUNTS:
+        user = session.scalar(select(User).where(User.email == account.email))
+        if user is None:
+            user = User(email=account.email, name=account.name, site=account.site, role=account.role, password_hash="")
+            session.add(user)
+        user.password_hash = hash_password(account.password)
+        user.active = True
+    session.flush()
+    _give_learner_some_progress(session)
+    return list(DEMO_ACCOUNTS)
+
+
+def _give_learner_some_progress(session: Session) -> None:
+    """The demo learner has passed the first module and opened the second, once."""
+    learner = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0].email))
+    modules = session.scalars(select(ModuleRecord).order_by(ModuleRecord.theme_id, ModuleRecord.position)).all()
+    first = next((m for m in modules if m.position == 1 and m.current_revision is not None), None)
+    if learner is None or first is None or first.current_revision is None:
+        return
+    from .learning import progress_records
+
+    if progress_records(session, learner.id):
+        return
+    open_module(session, learner.id, first.id)
+    parsed = parsed_revision(first.current_revision)
+    for quiz in parsed.quizzes:
+        submit_quiz(session, learner.id, first, first.current_revision, quiz.id, _right_answers(quiz))
+    second = next((m for m in modules if m.theme_id == first.theme_id and m.position == 2), None)
+    if second is not None:
+        open_module(session, learner.id, second.id)
+
+
+def _right_answers(quiz: object) -> dict[str, Answer]:
+    answers: dict[str, Answer] = {}
+    for question in getattr(quiz, "questions", ()):
+        if question.kind is QuestionKind.TEXT:
+            answers[question.id] = question.accepted[0]
+        elif question.kind is QuestionKind.MULTIPLE:
+            answers[question.id] = sorted(question.correct_choice_ids)
+        else:
+            answers[question.id] = next(iter(question.correct_choice_ids))
+    return answers

@@ -1,0 +1,270 @@
+"""The learner's pages: home, catalog, themes, modules, quizzes, results and the certificate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from course import AnswerError, MissingAnswersError, Quiz, RenderedModule
+from course.grade import MAX_TEXT_ANSWER, Answer
+from course.progress import (
+    ModuleStatus,
+    can_mark_done,
+    completion_date,
+    continue_module,
+    is_course_complete,
+    next_module,
+    overall_percent,
+    recently_completed,
+    status_of,
+    study_minutes,
+    theme_progress,
+)
+from course.render import RenderedQuiz
+
+from .extensions import db
+from .forms import EmptyForm
+from .learning import latest_attempts, load_outline, mark_done, open_module, parsed_revision, progress_records, submit_quiz
+from .models import ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, User
+
+blueprint = Blueprint("learn", __name__)
+ANSWER_PREFIX = "q-"
+
+
+def _user() -> User:
+    user: User = current_user
+    return user
+
+
+def get_theme_or_404(theme_id: str) -> ThemeRecord:
+    """The theme with this id, or a 404 page."""
+    theme = db.session.get(ThemeRecord, theme_id)
+    if theme is None:
+        abort(404, description="There is no such theme. Choose one from the course page.")
+    return theme
+
+
+def get_module_or_404(module_id: str) -> tuple[ModuleRecord, ModuleRevision]:
+    """The published module with this id and its current revision, or a 404 page."""
+    module = db.session.get(ModuleRecord, module_id)
+    if module is None or module.current_revision is None:
+        abort(404, description="There is no such module. Choose one from the course page.")
+    return module, module.current_revision
+
+
+def get_attempt_or_404(attempt_id: int, owner: User) -> QuizAttempt:
+    """One of `owner`'s attempts; anybody else's is reported as not found."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != owner.id:
+        abort(404, description="There is no such quiz result.")
+    return attempt
+
+
+@blueprint.route("/healthz")
+def health() -> tuple[str, int]:
+    """A cheap answer for load balancers and monitoring."""
+    return "ok", 200
+
+
+@blueprint.route("/")
+def home() -> str:
+    """Overall progress, where to continue, what to do next, recent completions and live sessions."""
+    outline = load_outline(db.session)
+    records = progress_records(db.session, _user().id)
+    themes = [(theme, theme_progress(theme.id, outline.modules, records)) for theme in outline.themes]
+    return render_template(
+        "learn/home.html",
+        themes=themes,
+        overall=overall_percent(outline.modules, records),
+        continue_at=continue_module(outline.modules, records),
+        suggested=next_module(outline.modules, records),
+        recent=recently_completed(outline.modules, records),
+        course_complete=is_course_complete([t.id for t in outline.themes], outline.modules, records),
+    )
+
+
+@blueprint.route("/themes")
+def catalog() -> str:
+    """The five themes in order, each with its progress."""
+    outline = load_outline(db.session)
+    records = progress_records(db.session, _user().id)
+    themes = [(theme, theme_progress(theme.id, outline.modules, records)) for theme in outline.themes]
+    return render_template("learn/catalog.html", themes=themes)
+
+
+@blueprint.route("/themes/<theme_id>")
+def theme(theme_id: str) -> str:
+    """A theme's introduction and its modules with duration, status and best score."""
+    record = get_theme_or_404(theme_id)
+    outline = load_outline(db.session)
+    records = progress_records(db.session, _user().id)
+    modules = [(m, status_of(m.id, records), records.get(m.id)) for m in outline.modules_of(theme_id)]
+    summaries = {m.id: m.summary for m in db.session.scalars(select(ModuleRecord).where(ModuleRecord.theme_id == theme_id))}
+    return render_template(
+        "learn/theme.html",
+        theme=record,
+        modules=modules,
+        summaries=summaries,
+        progress=theme_progress(theme_id, outline.modules, records),
+    )
+
+
+@blueprint.route("/themes/<theme_id>/sessions")
+def theme_sessions(theme_id: str) -> str:
+    """What a live mentor session on this theme covers, and how to join one."""
+    return render_template("learn/sessions.html", theme=get_theme_or_404(theme_id))
+
+
+def _neighbours(module_id: str) -> tuple[Any, Any]:
+    modules = load_outline(db.session).modules
+    index = next((i for i, m in enumerate(modules) if m.id == module_id), None)
+    if index is None:
+        return None, None
+    previous = modules[index - 1] if index > 0 else None
+    following = modules[index + 1] if index + 1 < len(modules) else None
+    return previous, following
+
+
+def _render_module_page(
+    module: ModuleRecord,
+    revision: ModuleRevision,
+    *,
+    kept_answers: dict[str, dict[str, Any]] | None = None,
+    quiz_error: tuple[str, str, list[str]] | None = None,
+) -> str:
+    progress = open_module(db.session, _user().id, module.id)
+    previous, following = _neighbours(module.id)
+    return render_template(
+        "learn/module.html",
+        module=module,
+        theme=db.session.get(ThemeRecord, module.theme_id),
+        rendered=RenderedModule.from_dict(revision.rendered),
+        progress=progress,
+        attempts=latest_attempts(db.session, _user().id, module.id),
+        kept_answers=kept_answers or {},
+        quiz_error=quiz_error,
+        can_mark_done=not module.quiz_ids and progress.status is not ModuleStatus.COMPLETED,
+        previous=previous,
+        following=following,
+        form=EmptyForm(),
+    )
+
+
+@blueprint.route("/modules/<module_id>")
+def module(module_id: str) -> str:
+    """A module: its content, table of contents, quizzes, and the way to a live session on its theme."""
+    record, revision = get_module_or_404(module_id)
+    return _render_module_page(record, revision)
+
+
+def answers_from_form(form: MultiDict[str, str], quiz: Quiz) -> dict[str, Answer]:
+    """The answers a quiz form carries; fields that are not answers are refused."""
+    answers: dict[str, Answer] = {}
+    for key in form:
+        if key == "csrf_token":
+            continue
+        if not key.startswith(ANSWER_PREFIX):
+            raise AnswerError([f"the form holds an unexpected field '{key[:40]}'"])
+        question_id = key.removeprefix(ANSWER_PREFIX)
+        values = form.getlist(key)
+        question = quiz.question(question_id)
+        many = question is None or question.kind.value == "multiple" or len(values) > 1
+        answers[question_id] = values if many else values[0]
+    return answers
+
+
+def kept_answers_from_form(form: MultiDict[str, str], quiz_id: str) -> dict[str, dict[str, Any]]:
+    """What the learner had answered, to show it again when the form must be sent a second time."""
+    kept: dict[str, Any] = {}
+    for key in form:
+        if key.startswith(ANSWER_PREFIX):
+            kept[key.removeprefix(ANSWER_PREFIX)] = [value[:MAX_TEXT_ANSWER] for value in form.getlist(key)[:10]]
+    return {quiz_id: kept}
+
+
+def render_module_with_kept_answers(module_id: str, quiz_id: str, message: str, unanswered: list[str]) -> str:
+    """The module page again, with the learner's answers filled in and a message above the quiz."""
+    record, revision = get_module_or_404(module_id)
+    return _render_module_page(
+        record, revision, kept_answers=kept_answers_from_form(request.form, quiz_id), quiz_error=(quiz_id, message, unanswered)
+    )
+
+
+@blueprint.route("/modules/<module_id>/quizzes/<quiz_id>", methods=["POST"])
+def submit(module_id: str, quiz_id: str) -> Response | tuple[str, int]:
+    """Grade a quiz on the server, store the attempt, and show its result."""
+    record, revision = get_module_or_404(module_id)
+    quiz = parsed_revision(revision).quiz(quiz_id)
+    if quiz is None:
+        abort(404, description="This module has no such quiz. Open the module again to see its quizzes.")
+    try:
+        attempt, _ = submit_quiz(db.session, _user().id, record, revision, quiz.id, answers_from_form(request.form, quiz))
+    except MissingAnswersError as missing:
+        db.session.rollback()
+        message = "Please answer every question before submitting. Your answers are kept. Still to answer:"
+        return render_module_with_kept_answers(module_id, quiz.id, message, list(missing.question_ids)), 400
+    except AnswerError as error:
+        db.session.rollback()
+        abort(400, description=f"These answers do not fit this quiz ({error}). Open the module again and answer the quiz.")
+    return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+
+
+@blueprint.route("/attempts/<int:attempt_id>")
+def attempt(attempt_id: int) -> str:
+    """The result of one of your attempts: each question right or wrong, with feedback and explanation."""
+    stored = get_attempt_or_404(attempt_id, _user())
+    module, _ = get_module_or_404(stored.module_id)
+    revision = db.session.get(ModuleRevision, stored.revision_id)
+    if revision is None:  # pragma: no cover - revisions are never deleted
+        abort(404)
+    rendered = RenderedModule.from_dict(revision.rendered)
+    quiz = next((p for p in rendered.parts if isinstance(p, RenderedQuiz) and p.id == stored.quiz_id), None)
+    if quiz is None:  # pragma: no cover - an attempt always names a quiz of its revision
+        abort(404)
+    parsed_quiz = parsed_revision(revision).quiz(stored.quiz_id)
+    progress = progress_records(db.session, _user().id).get(module.id)
+    _, following = _neighbours(module.id)
+    return render_template(
+        "learn/result.html",
+        attempt=stored,
+        module=module,
+        quiz=quiz,
+        parsed_quiz=parsed_quiz,
+        results={r["question_id"]: r for r in stored.results},
+        module_completed=progress is not None and progress.status is ModuleStatus.COMPLETED,
+        following=following,
+    )
+
+
+@blueprint.route("/modules/<module_id>/done", methods=["POST"])
+def done(module_id: str) -> Response:
+    """Mark a module without a quiz as done."""
+    record, _ = get_module_or_404(module_id)
+    outline = next((m for m in load_outline(db.session).modules if m.id == module_id), None)
+    if outline is None or not can_mark_done(outline):
+        abort(400, description="This module is completed by passing its quiz, not by marking it done.")
+    if EmptyForm().validate_on_submit():
+        mark_done(db.session, _user().id, record)
+        flash(f"“{record.title}” is marked as done.", "success")
+    return redirect(url_for("learn.module", module_id=module_id))
+
+
+@blueprint.route("/certificate")
+def certificate() -> str:
+    """A printable certificate once every theme is complete; until then, what remains."""
+    outline = load_outline(db.session)
+    records = progress_records(db.session, _user().id)
+    complete = is_course_complete([t.id for t in outline.themes], outline.modules, records)
+    themes = [(theme, theme_progress(theme.id, outline.modules, records)) for theme in outline.themes]
+    return render_template(
+        "learn/certificate.html",
+        complete=complete,
+        themes=themes,
+        completed_on=completion_date(records),
+        hours=round(study_minutes(outline.modules, records) / 60, 1),
+    )

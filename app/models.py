@@ -1,0 +1,202 @@
+"""SQLAlchemy models.
+
+Progress and attempts point at content by its stable ids (module and quiz ids), so content can be
+re-imported or edited without touching what learners did.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, types
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from course.progress import ModuleStatus
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(types.TypeDecorator[datetime]):
+    """Stores UTC without a zone on every database and always gives back an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous: pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def enum_column(enum_type: type[enum.Enum]) -> Enum:
+    """An enum stored as its lowercase value in a plain string column, readable in SQL and reports."""
+    return Enum(enum_type, native_enum=False, length=20, validate_strings=True, values_callable=lambda e: [m.value for m in e])
+
+
+ContentId = Annotated[str, mapped_column(String(60))]
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
+OptionalTimestamp = Annotated[datetime | None, mapped_column(UTCDateTime())]
+
+
+class Base(DeclarativeBase):
+    """The declarative base, with named constraints so that migrations can refer to them."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Role(enum.StrEnum):
+    """What a person may do on the platform."""
+
+    LEARNER = "learner"
+    MENTOR = "mentor"
+    HR = "hr"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    """A person with an account; every role can also take the course."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    site: Mapped[str] = mapped_column(String(80))
+    department: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.LEARNER)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Raised when the password changes, so that every other session and remember-me cookie stops working.
+    auth_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[Timestamp]
+    last_login_at: Mapped[OptionalTimestamp]
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated accounts cannot log in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """The session's reference to this user, which a password change invalidates."""
+        return f"{self.id}.{self.auth_version}"
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the user holds one of `roles`."""
+        return self.role in roles
+
+
+class ThemeRecord(Base):
+    """A theme as imported from content."""
+
+    __tablename__ = "themes"
+
+    id: Mapped[ContentId] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int]
+    summary: Mapped[str] = mapped_column(Text)
+    live_session: Mapped[list[Any]]
+    introduction_html: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[Timestamp]
+
+
+class ModuleRecord(Base):
+    """A module: what the catalog shows of its current revision, and that revision."""
+
+    __tablename__ = "modules"
+
+    id: Mapped[ContentId] = mapped_column(primary_key=True)
+    theme_id: Mapped[ContentId] = mapped_column(ForeignKey("themes.id"), index=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int]
+    summary: Mapped[str] = mapped_column(Text)
+    objectives: Mapped[list[Any]]
+    pass_mark: Mapped[int]
+    quiz_ids: Mapped[list[Any]]
+    current_revision_id: Mapped[int | None] = mapped_column(ForeignKey("module_revisions.id", use_alter=True))
+    updated_at: Mapped[Timestamp]
+
+    current_revision: Mapped[ModuleRevision | None] = relationship(foreign_keys=[current_revision_id], post_update=True)
+
+
+class ModuleRevision(Base):
+    """One version of a module's source, with its rendering made once when the revision was created."""
+
+    __tablename__ = "module_revisions"
+    __table_args__ = (UniqueConstraint("module_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[ContentId] = mapped_column(ForeignKey("modules.id"), index=True)
+    number: Mapped[int]
+    source: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    rendered: Mapped[dict[str, Any]]
+    created_at: Mapped[Timestamp]
+
+
+class ModuleProgress(Base):
+    """Where one learner stands in one module; `completed_at` is written once and never rewritten."""
+
+    __tablename__ = "module_progress"
+    __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    module_id: Mapped[ContentId] = mapped_column(index=True)
+    status: Mapped[ModuleStatus] = mapped_column(enum_column(ModuleStatus))
+    first_opened_at: Mapped[Timestamp]
+    last_viewed_at: Mapped[Timestamp]
+    completed_at: Mapped[OptionalTimestamp]
+    best_score: Mapped[int | None]
+
+
+class QuizAttempt(Base):
+    """One submitted attempt at a quiz, stored whole with the revision and pass mark it was judged by."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (Index("ix_quiz_attempts_user_module", "user_id", "module_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    module_id: Mapped[ContentId]
+    quiz_id: Mapped[ContentId]
+    revision_id: Mapped[int] = mapped_column(ForeignKey("module_revisions.id"), index=True)
+    question_ids: Mapped[list[Any]]
+    answers: Mapped[dict[str, Any]]
+    results: Mapped[list[Any]]
+    score: Mapped[int]
+    pass_mark: Mapped[int]
+    passed: Mapped[bool]
+    created_at: Mapped[Timestamp]
+
+
+class LoginFailure(Base):
+    """A failed login, counted per account and per address to throttle guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[Timestamp]

@@ -1,0 +1,47 @@
+"""What every template may use: dates for people, the signed-in user's menu, a form for one-button POSTs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_login import current_user
+
+from course.progress import ModuleStatus
+
+from .forms import EmptyForm
+from .models import Role
+
+DISPLAY_ZONE = ZoneInfo("Europe/Paris")
+
+
+def human_date(value: datetime | None) -> str:
+    """A date as people write it, in the platform's time zone: 21 November 2026."""
+    if value is None:
+        return ""
+    local = value.astimezone(DISPLAY_ZONE)
+    return f"{local.day} {local:%B %Y}"
+
+
+def duration(minutes: int) -> str:
+    """Minutes as people say them: 20 min, 1 h 15 min."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def register(app: Flask) -> None:
+    """Install filters and globals."""
+    app.add_template_filter(human_date)
+    app.add_template_filter(duration)
+
+    @app.context_processor
+    def shared() -> dict[str, Any]:
+        return {
+            "logout_form": EmptyForm() if current_user.is_authenticated else None,
+            "Role": Role,
+            "ModuleStatus": ModuleStatus,
+        }
