@@ -17,9 +17,9 @@ def create_app(mode: str | None = None, overrides: dict[str, Any] | None = None)
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
     app.config.update(load_config(Path(app.instance_path), mode))
     app.config.update(overrides or {})
+    register_security(app)  # first, so that anonymous visitors are sent to sign in before any other check
     register_extensions(app)
     register_blueprints(app)
-    register_security(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     return app

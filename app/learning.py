@@ -144,7 +144,7 @@ def _module_best_score(session: Session, user_id: int, module: ModuleRecord) -> 
             select(QuizAttempt.quiz_id, func.max(QuizAttempt.score))
             .where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id)
             .group_by(QuizAttempt.quiz_id)
-        ).tuples().all()
+        ).all()
     )
     quiz_ids = module.quiz_ids or list(best)
     return sum(best.get(q, 0) for q in quiz_ids) // max(len(quiz_ids), 1)

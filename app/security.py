@@ -101,7 +101,7 @@ def is_login_throttled(email: str, address: str | None) -> bool:
             select(LoginFailure.key, func.count())
             .where(LoginFailure.key.in_([account_key, address_key]), LoginFailure.at >= since)
             .group_by(LoginFailure.key)
-        ).tuples().all()
+        ).all()
     )
     return bool(
         counts.get(account_key, 0) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]

@@ -1,4 +1,4 @@
-"""What every template may use: dates for people, the signed-in user's menu, a form for one-button POSTs."""
+"""What every template may use: dates and durations for people, and the enums the pages test against."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_login import current_user
 
 from course.progress import ModuleStatus
 
-from .forms import EmptyForm
 from .models import Role
 
 DISPLAY_ZONE = ZoneInfo("Europe/Paris")
@@ -41,7 +39,6 @@ def register(app: Flask) -> None:
     @app.context_processor
     def shared() -> dict[str, Any]:
         return {
-            "logout_form": EmptyForm() if current_user.is_authenticated else None,
             "Role": Role,
             "ModuleStatus": ModuleStatus,
         }

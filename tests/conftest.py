@@ -1,0 +1,147 @@
+"""Fixtures shared by the web and browser tests: one migrated database per run, emptied of people after each test.
+
+The database is SQLite in a temporary folder, or the one named by TEST_DATABASE_URL (PostgreSQL in CI).
+The course is imported once per run; tests that change content use a database of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.content import import_catalog
+from app.db import make_engine
+from app.migrate import upgrade
+from app.models import Base, LoginFailure, ModuleProgress, QuizAttempt, Role, User
+from app.security import hash_password
+from course import load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
+PASSWORD = "correct horse battery"
+PEOPLE_TABLES = (QuizAttempt, ModuleProgress, LoginFailure, User)
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def reset_schema(engine: Engine) -> None:
+    """Drop every table of the platform, and Alembic's own, so that migrations start from nothing."""
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def prepare_database(url: str, content: Path = CONTENT) -> Engine:
+    """A database at `url` migrated to head with the course at `content` imported."""
+    engine = make_engine(url)
+    reset_schema(engine)
+    upgrade(engine)
+    with Session(engine) as session:
+        import_catalog(session, load_catalog(content))
+        session.commit()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's database: TEST_DATABASE_URL, or a fresh SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    engine = prepare_database(url)
+    yield url
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the run's database; people and their records are removed after the test."""
+    engine = make_engine(database_url)
+    yield engine
+    with engine.begin() as connection:
+        for table in PEOPLE_TABLES:
+            connection.execute(delete(table))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(engine: Engine, database_url: str) -> Iterator[Flask]:
+    """The application in testing mode on the run's database."""
+    application = create_app("testing", {"DATABASE_URL": database_url})
+    yield application
+    from app.extensions import db
+
+    if db.engine is not None:
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser-like client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session for arranging and checking data outside requests."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    match = CSRF_RE.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+@dataclass
+class People:
+    """Creates accounts and signs them in through the real login form."""
+
+    app: Flask
+    session: Session
+
+    def create(self, role: Role = Role.LEARNER, email: str | None = None, name: str = "Pat Example", password: str = PASSWORD) -> User:
+        """An account with `role`."""
+        with self.app.app_context():
+            password_hash = hash_password(password)
+        count = self.session.query(User).count()
+        user = User(email=email or f"{role.value}{count}@example.test", name=name, site="Lyon", role=role, password_hash=password_hash)
+        self.session.add(user)
+        self.session.commit()
+        return user
+
+    def login(self, client: FlaskClient, user: User, password: str = PASSWORD) -> None:
+        """Sign `user` in on `client` through the login form with its CSRF token."""
+        page = client.get("/login")
+        response = client.post(
+            "/login", data={"email": user.email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def people(app: Flask, db_session: Session) -> People:
+    """Account helpers bound to this test's app and database."""
+    return People(app, db_session)
+
+
+@pytest.fixture
+def learner(people: People) -> User:
+    """A learner account."""
+    return people.create(Role.LEARNER, name="Martine Learner")
+
+
+@pytest.fixture
+def learner_client(client: FlaskClient, people: People, learner: User) -> FlaskClient:
+    """A client signed in as the learner."""
+    people.login(client, learner)
+    return client

@@ -1,0 +1,84 @@
+"""Default deny: every page needs a signed-in user unless it is public, and role pages refuse other roles."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from werkzeug.exceptions import HTTPException
+
+from app.access import PUBLIC_ENDPOINTS
+from app.models import Role
+
+from ..conftest import csrf_token
+
+PAGES = [
+    "/",
+    "/themes",
+    "/themes/information-management",
+    "/themes/information-management/sessions",
+    "/modules/search-like-a-pro",
+    "/certificate",
+    "/attempts/1",
+    "/account/password",
+    "/admin/users",
+]
+ACTIONS = [
+    "/logout",
+    "/modules/search-like-a-pro/quizzes/check-search",
+    "/modules/search-like-a-pro/done",
+    "/admin/users/1/role",
+]
+ADMIN_ONLY = {"/admin/users"}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_visitor_of_a_page_is_sent_to_login_with_the_page_to_come_back_to(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login"
+    assert parse_qs(location.query)["next"] == [path]
+
+
+@pytest.mark.parametrize("path", ACTIONS)
+def test_anonymous_post_is_sent_to_login_and_changes_nothing(client, path):
+    response = client.post(path)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+
+
+def _endpoint_of(adapter, path: str, method: str) -> str | None:
+    try:
+        return adapter.match(path, method=method)[0]
+    except HTTPException:
+        return None
+
+
+def test_every_endpoint_is_public_or_covered_by_the_sweep(app):
+    adapter = app.url_map.bind("localhost")
+    swept = {_endpoint_of(adapter, path, "GET") for path in PAGES} | {_endpoint_of(adapter, path, "POST") for path in ACTIONS}
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - PUBLIC_ENDPOINTS - swept == set()
+
+
+@pytest.mark.parametrize("role", [Role.LEARNER, Role.MENTOR, Role.HR, Role.ADMIN])
+@pytest.mark.parametrize("path", PAGES)
+def test_each_role_reaches_its_pages_and_gets_403_elsewhere(client, people, role, path):
+    people.login(client, people.create(role))
+    expected = 403 if path in ADMIN_ONLY and role is not Role.ADMIN else 404 if path.startswith("/attempts/") else 200
+    assert client.get(path).status_code == expected
+
+
+@pytest.mark.parametrize("role", [Role.LEARNER, Role.MENTOR, Role.HR])
+def test_a_non_administrator_cannot_change_roles(client, people, role):
+    user = people.create(role)
+    people.login(client, user)
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    response = client.post(f"/admin/users/{user.id}/role", data={"csrf_token": token, f"user-{user.id}-role": "admin"})
+    assert response.status_code == 403
+    people.session.refresh(user)
+    assert user.role is role
+
+
+@pytest.mark.parametrize("path", ["/login", "/register", "/healthz"])
+def test_public_pages_need_no_sign_in(client, path):
+    assert client.get(path).status_code == 200
