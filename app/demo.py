@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from course import QuestionKind
+from course import QuestionKind, Quiz
 from course.grade import Answer
 
-from .learning import open_module, parsed_revision, submit_quiz
+from .learning import load_outline, open_module, parsed_revision, progress_records, submit_quiz
 from .models import ModuleRecord, Role, User
 from .security import hash_password
 
@@ -49,28 +49,24 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
 
 
 def _give_learner_some_progress(session: Session) -> None:
-    """The demo learner has passed the first module and opened the second, once."""
+    """The demo learner has passed the course's first module and opened the second, once."""
     learner = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0].email))
-    modules = session.scalars(select(ModuleRecord).order_by(ModuleRecord.theme_id, ModuleRecord.position)).all()
-    first = next((m for m in modules if m.position == 1 and m.current_revision is not None), None)
-    if learner is None or first is None or first.current_revision is None:
+    outline = load_outline(session)
+    if learner is None or len(outline.modules) < 2 or progress_records(session, learner.id):
         return
-    from .learning import progress_records
-
-    if progress_records(session, learner.id):
+    first, second = (session.get(ModuleRecord, m.id) for m in outline.modules[:2])
+    if first is None or second is None or first.current_revision is None:
         return
     open_module(session, learner.id, first.id)
-    parsed = parsed_revision(first.current_revision)
-    for quiz in parsed.quizzes:
-        submit_quiz(session, learner.id, first, first.current_revision, quiz.id, _right_answers(quiz))
-    second = next((m for m in modules if m.theme_id == first.theme_id and m.position == 2), None)
-    if second is not None:
-        open_module(session, learner.id, second.id)
+    for quiz in parsed_revision(first.current_revision).quizzes:
+        submit_quiz(session, learner.id, first, first.current_revision, quiz.id, right_answers(quiz))
+    open_module(session, learner.id, second.id)
 
 
-def _right_answers(quiz: object) -> dict[str, Answer]:
+def right_answers(quiz: Quiz) -> dict[str, Answer]:
+    """The right answer to every question of `quiz`."""
     answers: dict[str, Answer] = {}
-    for question in getattr(quiz, "questions", ()):
+    for question in quiz.questions:
         if question.kind is QuestionKind.TEXT:
             answers[question.id] = question.accepted[0]
         elif question.kind is QuestionKind.MULTIPLE:

@@ -239,3 +239,73 @@ def test_every_page_carries_a_content_security_policy_without_inline_script(lear
     assert "unsafe-inline" not in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script>" not in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def reading_module(db_session):
+    """A module without a quiz in theme 1, removed after the test."""
+    from app.models import ModuleRevision
+    from course import parse_module, render_module
+
+    source = (
+        "---\nid: a-reading\ntitle: A reading\ntheme: information-management\norder: 9\nminutes: 10\n"
+        "summary: Read only.\nobjectives:\n  - Read\n---\nJust reading.\n"
+    )
+    module = parse_module(source)
+    record = ModuleRecord(
+        id=module.id, theme_id=module.theme, position=9, title=module.title, minutes=10, summary="Read only.",
+        objectives=["Read"], pass_mark=70, quiz_ids=[],
+    )  # fmt: skip
+    db_session.add(record)
+    db_session.flush()
+    revision = ModuleRevision(module_id=module.id, number=1, source=source, source_sha256="x", rendered=render_module(module).to_dict())
+    db_session.add(revision)
+    db_session.flush()
+    record.current_revision_id = revision.id
+    db_session.commit()
+    yield record
+    db_session.execute(ModuleProgress.__table__.delete().where(ModuleProgress.module_id == "a-reading"))
+    record.current_revision_id = None
+    db_session.flush()
+    db_session.delete(revision)
+    db_session.flush()
+    db_session.delete(record)
+    db_session.commit()
+
+
+def test_a_module_without_quiz_is_completed_by_marking_it_done_once(learner_client, learner, db_session, reading_module):
+    page = learner_client.get("/modules/a-reading").get_data(as_text=True)
+    assert "Mark as done" in page
+    token = csrf_token(page)
+    assert learner_client.post("/modules/a-reading/done", data={"csrf_token": token}).status_code == 302
+    first = progress_of(db_session, learner, "a-reading")
+    assert first.status is ModuleStatus.COMPLETED
+    learner_client.post("/modules/a-reading/done", data={"csrf_token": token})
+    assert progress_of(db_session, learner, "a-reading").completed_at == first.completed_at
+    assert "Mark as done" not in learner_client.get("/modules/a-reading").get_data(as_text=True)
+
+
+def test_the_home_page_makes_the_same_number_of_queries_however_much_is_completed(app, learner_client, db_session):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    def queries_for_home() -> int:
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 - a one-line recorder
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert learner_client.get("/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    with app.app_context():
+        queries_for_home()  # the first request after signing in also refreshes the session
+        before = queries_for_home()
+        for module_id in ("keeping-informed", "search-like-a-pro", "checking-sources-and-facts", "moocs"):
+            quiz = quiz_of(db_session, module_id)
+            submit(learner_client, quiz, answers_for(quiz), module_id=module_id)
+        after = queries_for_home()
+    assert after == before
+    assert before <= 5
