@@ -44,9 +44,13 @@ def register_blueprints(app: Flask) -> None:
     from .admin import blueprint as admin
     from .auth import blueprint as auth
     from .learn import blueprint as learn
+    from .mentor import blueprint as mentor
+    from .sessions import blueprint as sessions
 
     app.register_blueprint(auth)
     app.register_blueprint(learn)
+    app.register_blueprint(sessions)
+    app.register_blueprint(mentor)
     app.register_blueprint(admin)
 
 

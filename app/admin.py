@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from .booking import management_chain_of
 from .extensions import db
-from .forms import RoleForm
+from .forms import PersonForm, RoleForm
 from .models import Role, User
 from .security import role_required
 
@@ -39,4 +41,33 @@ def set_role(user_id: int) -> Response:
         abort(400, description="You cannot remove your own administrator role. Ask another administrator.")
     person.role = new_role
     flash(f"{person.name} is now {new_role.value}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_person(user_id: int) -> ResponseReturnValue:
+    """Edit a person's site, department and manager; a management cycle is refused."""
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404, description="There is no such person.")
+    form = PersonForm(current_app.config["SITES"])
+    if request.method == "GET":
+        manager = db.session.get(User, person.manager_id) if person.manager_id else None
+        form.site.data, form.department.data = person.site, person.department or ""
+        form.manager_email.data = manager.email if manager else ""
+    if not form.validate_on_submit():
+        return render_template("admin/person.html", form=form, person=person), 400 if request.method == "POST" else 200
+    manager_email = (form.manager_email.data or "").strip().lower()
+    manager = db.session.scalar(select(User).where(func.lower(User.email) == manager_email)) if manager_email else None
+    if manager_email and manager is None:
+        form.manager_email.errors = [f"Nobody has the e-mail address {manager_email}. Check it, or leave the field empty."]
+    elif manager is not None and (manager.id == person.id or person.id in management_chain_of(db.session, manager.id)):
+        form.manager_email.errors = [f"{manager.name} reports to {person.name}: this would make a loop in the management chain."]
+    if form.manager_email.errors:
+        return render_template("admin/person.html", form=form, person=person), 400
+    person.site = form.site.data or person.site
+    person.department = (form.department.data or "").strip() or None
+    person.manager_id = manager.id if manager else None
+    flash(f"{person.name}'s details are saved.", "success")
     return redirect(url_for("admin.users"))

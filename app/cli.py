@@ -22,6 +22,7 @@ from .demo import ensure_demo_accounts
 from .extensions import db
 from .migrate import current_revision, upgrade
 from .models import Role, User
+from .reminders import send_reminders_command
 from .security import hash_password
 
 
@@ -102,6 +103,9 @@ def users_create(email: str, name: str, site: str, department: str | None, role:
     db.session.add(User(email=email, name=name, site=site, department=department, role=Role(role), password_hash=hash_password(password)))
     db.session.commit()
     click.echo(f"Created {role} account for {name} <{email}>.")
+
+
+main.add_command(send_reminders_command)
 
 
 @main.command("demo", with_appcontext=False)

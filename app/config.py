@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,10 @@ def load_config(instance_path: Path, mode: str | None = None, env: Mapping[str, 
         # A learner may read a module for a long while before submitting its quiz: the token lives as long as
         # the session, and an expired one re-shows the answers instead of losing them.
         "WTF_CSRF_TIME_LIMIT": None,
+        "BOOKING_GUARD_HOURS": float(env.get("SPEAK_DIGITAL_BOOKING_GUARD_HOURS", "2")),
+        "BOOKING_MAX_UPCOMING": int(env.get("SPEAK_DIGITAL_BOOKING_MAX_UPCOMING", "5")),
+        "SESSION_LISTING_WEEKS": int(env.get("SPEAK_DIGITAL_SESSION_LISTING_WEEKS", "8")),
+        "TIME_ZONE": env.get("SPEAK_DIGITAL_TIME_ZONE", "Europe/Paris"),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("SPEAK_DIGITAL_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("SPEAK_DIGITAL_LOGIN_MAX_FAILURES_PER_ADDRESS", "30")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("SPEAK_DIGITAL_LOGIN_WINDOW", "900")),
@@ -71,6 +76,26 @@ def load_config(instance_path: Path, mode: str | None = None, env: Mapping[str, 
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
         if mode == "testing"
         else {"time_cost": 1, "memory_cost": 47104, "parallelism": 1},
+        **_mail_settings(mode, instance_path, env),
+    }
+
+
+def _mail_settings(mode: str, instance_path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """Where e-mail goes: an SMTP server when SPEAK_DIGITAL_SMTP_HOST is set, otherwise .eml files in a folder.
+
+    Tests never reach a real server through the environment: in testing mode the SMTP host is only taken from
+    explicit overrides, and the mail folder is a temporary one.
+    """
+    testing = mode == "testing"
+    default_folder = Path(tempfile.gettempdir()) / "speak-digital-test-mail" if testing else instance_path / "mail"
+    return {
+        "SMTP_HOST": None if testing else env.get("SPEAK_DIGITAL_SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("SPEAK_DIGITAL_SMTP_PORT", "25")),
+        "SMTP_STARTTLS": env.get("SPEAK_DIGITAL_SMTP_STARTTLS", "0") == "1",
+        "SMTP_USERNAME": env.get("SPEAK_DIGITAL_SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SPEAK_DIGITAL_SMTP_PASSWORD") or None,
+        "MAIL_FROM": env.get("SPEAK_DIGITAL_MAIL_FROM") or "Speak Digital <no-reply@speak-digital.invalid>",
+        "MAIL_FOLDER": Path(env.get("SPEAK_DIGITAL_MAIL_FOLDER") or default_folder),
     }
 
 

@@ -6,6 +6,7 @@ otherwise, so a request that fails leaves nothing half-saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g
@@ -58,6 +59,10 @@ class Database:
         session: Session = g.db_session
         return session
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this request's changes are committed (to send e-mail only for what was saved)."""
+        g.setdefault("db_after_commit", []).append(callback)
+
     def keep_changes_on_error(self) -> None:
         """Commit this request's changes even though it answers with an error (a failed login is recorded)."""
         g.db_keep_changes = True
@@ -67,6 +72,8 @@ class Database:
         if session is not None:
             if response.status_code < 400 or g.get("db_keep_changes"):
                 session.commit()
+                for callback in g.pop("db_after_commit", []):
+                    callback()
             else:
                 session.rollback()
         return response

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from course import QuestionKind, Quiz
 from course.grade import Answer
+from course.sessions import SessionDraft, SessionFormat, local_to_utc
 
+from .booking import SessionDetails, publish_session
 from .learning import load_outline, open_module, parsed_revision, progress_records, submit_quiz
-from .models import ModuleRecord, Role, User
+from .models import LiveSession, MentorProfile, ModuleRecord, Role, SessionHost, User
 from .security import hash_password
 
 
@@ -45,7 +49,49 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
         user.active = True
     session.flush()
     _give_learner_some_progress(session)
+    _publish_demo_sessions(session)
     return list(DEMO_ACCOUNTS)
+
+
+def _publish_demo_sessions(session: Session) -> None:
+    """The demo mentor has a profile and leads three upcoming sessions, so that booking can be tried at once."""
+    mentor = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[1].email))
+    if mentor is None:
+        return
+    if session.get(MentorProfile, mentor.id) is None:
+        session.add(
+            MentorProfile(
+                user_id=mentor.id,
+                themes=["information-management", "collaboration-and-networking", "personal-branding-and-data"],
+                sites=["Lyon"],
+                languages=["English", "French"],
+                introduction="Claims analyst by day, I love showing colleagues the shortcuts that save me an hour a week.",
+            )
+        )
+    now = datetime.now(UTC)
+    upcoming = session.scalar(select(LiveSession.id).join(SessionHost).where(SessionHost.mentor_id == mentor.id, LiveSession.starts_at > now).limit(1))
+    if upcoming is not None:
+        return
+    zone = ZoneInfo("Europe/Paris")
+    plans = [
+        (3, "information-management", SessionFormat.COLLECTIVE, 12, "Room 2.14", None),
+        (5, "collaboration-and-networking", SessionFormat.INDIVIDUAL, 1, "Room 1.03", None),
+        (8, "personal-branding-and-data", SessionFormat.COLLECTIVE, 8, None, "https://video.example.com/speak-digital"),
+    ]
+    for days, theme_id, session_format, seats, room, video in plans:
+        day = (now + timedelta(days=days)).astimezone(zone).date()
+        draft = SessionDraft(
+            theme_id=theme_id,
+            format=session_format,
+            seats=seats,
+            starts_at=local_to_utc(day, time(14, 0), zone),
+            duration_minutes=90,
+            host_ids=(mentor.id,),
+            site="Lyon" if room else None,
+            room=room,
+            video_url=video,
+        )
+        publish_session(session, mentor, SessionDetails(draft, zone.key, "Bring a laptop or a phone you use for work."))
 
 
 def _give_learner_some_progress(session: Session) -> None:

@@ -6,8 +6,21 @@ import re
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 PASSWORD_MIN = 10
 # One @, no spaces, a dot in the domain: what a mistyped address breaks. Intranet domains are accepted as they are.
@@ -93,3 +106,82 @@ class RoleForm(FlaskForm):
             SelectChoice("admin", "Administrator"),
         ],
     )
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class SessionForm(FlaskForm):
+    """A mentor publishes or changes a live session; times are entered in the site's time zone."""
+
+    theme_id = SelectField("Theme", validators=[DataRequired(message="Choose a theme.")])
+    format = RadioField(
+        "Format",
+        choices=_choices([("collective", "Group session (2 to 15 people)"), ("individual", "One to one (a mentor and one mentee)")]),
+        default="collective",
+        validators=[DataRequired(message="Choose a format.")],
+    )
+    seats = IntegerField("Seats (group sessions)", default=8, validators=[Optional(), NumberRange(min=2, max=15, message="A group session has from 2 to 15 seats.")])
+    day = DateField("Date", validators=[InputRequired(message="Enter the date.")])
+    start_time = TimeField("Start time", validators=[InputRequired(message="Enter the start time.")])
+    duration_minutes = IntegerField(
+        "Duration in minutes", default=90, validators=[InputRequired(), NumberRange(min=60, max=120, message="A session lasts from 60 to 120 minutes.")]
+    )
+    site = SelectField("Site", validators=[Optional()])
+    room = StringField("Room", validators=[Optional(), Length(max=120)])
+    video_url = StringField("Video link (instead of a room)", validators=[Optional(), Length(max=500)])
+    note = TextAreaField("Note for participants (optional)", validators=[Optional(), Length(max=2000)])
+    co_hosts = SelectMultipleField("Co-hosting mentors (group sessions, up to two)", coerce=int, validators=[Optional()])
+
+    def __init__(self, themes: list[tuple[str, str]], sites: tuple[str, ...], mentors: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.theme_id.choices = _choices([("", "Choose a theme"), *themes])
+        self.site.choices = _choices([("", "No site: online session"), *((s, s) for s in sites)])
+        self.co_hosts.choices = [SelectChoice(mentor_id, name) for mentor_id, name in mentors]
+
+
+class FeedbackForm(FlaskForm):
+    """The programme's questionnaire after a session."""
+
+    satisfaction = RadioField(
+        "Overall, how satisfied are you with this session?",
+        choices=_choices([("5", "5 - Very satisfied"), ("4", "4"), ("3", "3"), ("2", "2"), ("1", "1 - Not satisfied")]),
+        validators=[DataRequired(message="Choose a score from 1 to 5.")],
+    )
+    format_best_suited = RadioField(
+        "Is this mentoring format the best suited for me?", choices=_choices([("yes", "Yes"), ("no", "No")]), validators=[DataRequired(message="Answer yes or no.")]
+    )
+    changed_daily_usage = RadioField(
+        "Have I changed my daily digital usage?", choices=_choices([("yes", "Yes"), ("no", "No")]), validators=[DataRequired(message="Answer yes or no.")]
+    )
+    would_recommend = RadioField(
+        "Would I recommend it to a colleague?", choices=_choices([("yes", "Yes"), ("no", "No")]), validators=[DataRequired(message="Answer yes or no.")]
+    )
+    comment = TextAreaField("Comment (optional)", validators=[Optional(), Length(max=2000)])
+
+
+class PersonForm(FlaskForm):
+    """An administrator edits a person's place in the organisation."""
+
+    site = SelectField("Site", validators=[DataRequired()])
+    department = StringField("Department", validators=[Optional(), Length(max=120)])
+    manager_email = EmailField("Manager's e-mail address (empty for none)", validators=[Optional(), Length(max=254)])
+
+    def __init__(self, sites: tuple[str, ...], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site.choices = _choices([(s, s) for s in sites])
+
+
+class MentorProfileForm(FlaskForm):
+    """What learners see of a mentor."""
+
+    themes = SelectMultipleField("Themes I lead", validators=[Optional()])
+    sites = SelectMultipleField("Sites where I meet people", validators=[Optional()])
+    languages = StringField("Languages (comma-separated)", default="English", validators=[Optional(), Length(max=200)])
+    introduction = TextAreaField("A short introduction", validators=[Optional(), Length(max=1000)])
+
+    def __init__(self, themes: list[tuple[str, str]], sites: tuple[str, ...], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.themes.choices = _choices(themes)
+        self.sites.choices = _choices([(s, s) for s in sites])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -30,10 +30,12 @@ from course.render import RenderedQuiz
 from .extensions import db
 from .forms import EmptyForm
 from .learning import latest_attempts, load_outline, mark_done, open_module, parsed_revision, progress_records, submit_quiz
-from .models import ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, User
+from .models import ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, User, utcnow
+from .sessions import my_bookings_by_session, session_filters, unread_notifications, upcoming_bookings, upcoming_sessions
 
 blueprint = Blueprint("learn", __name__)
 ANSWER_PREFIX = "q-"
+MODULE_PAGE_SESSIONS = 5
 
 
 def _user() -> User:
@@ -85,6 +87,8 @@ def home() -> str:
         suggested=next_module(outline.modules, records),
         recent=recently_completed(outline.modules, records),
         course_complete=is_course_complete([t.id for t in outline.themes], outline.modules, records),
+        bookings=upcoming_bookings(db.session, _user().id),
+        notifications=unread_notifications(db.session, _user().id),
     )
 
 
@@ -116,8 +120,19 @@ def theme(theme_id: str) -> str:
 
 @blueprint.route("/themes/<theme_id>/sessions")
 def theme_sessions(theme_id: str) -> str:
-    """What a live mentor session on this theme covers, and how to join one."""
-    return render_template("learn/sessions.html", theme=get_theme_or_404(theme_id))
+    """What a live mentor session on this theme covers, and the sessions open for booking."""
+    theme = get_theme_or_404(theme_id)
+    site, session_format = session_filters()
+    sessions = upcoming_sessions(db.session, utcnow(), current_app.config["SESSION_LISTING_WEEKS"], theme_id, site, session_format)
+    return render_template(
+        "learn/sessions.html",
+        theme=theme,
+        sessions=sessions,
+        mine=my_bookings_by_session(db.session, _user().id),
+        selected={"site": site or "", "format": session_format.value if session_format else ""},
+        sites=current_app.config["SITES"],
+        form=EmptyForm(),
+    )
 
 
 def _neighbours(module_id: str) -> tuple[Any, Any]:
@@ -139,6 +154,8 @@ def _render_module_page(
 ) -> str:
     progress = open_module(db.session, _user().id, module.id)
     previous, following = _neighbours(module.id)
+    site, session_format = session_filters()
+    weeks = current_app.config["SESSION_LISTING_WEEKS"]
     return render_template(
         "learn/module.html",
         module=module,
@@ -152,6 +169,10 @@ def _render_module_page(
         previous=previous,
         following=following,
         form=EmptyForm(),
+        sessions=upcoming_sessions(db.session, utcnow(), weeks, module.theme_id, site, session_format)[:MODULE_PAGE_SESSIONS],
+        mine=my_bookings_by_session(db.session, _user().id),
+        selected={"site": site or "", "format": session_format.value if session_format else ""},
+        sites=current_app.config["SITES"],
     )
 
 

@@ -11,11 +11,25 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, types
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+    types,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from course.progress import ModuleStatus
+from course.sessions import SessionFormat
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,6 +99,7 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     site: Mapped[str] = mapped_column(String(80))
     department: Mapped[str | None] = mapped_column(String(120))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.LEARNER)
     active: Mapped[bool] = mapped_column(default=True)
     # Raised when the password changes, so that every other session and remember-me cookie stops working.
@@ -200,3 +215,162 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[Timestamp]
+
+
+class MentorProfile(Base):
+    """What learners see of a mentor before booking: themes led, sites, languages, a short introduction."""
+
+    __tablename__ = "mentor_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    themes: Mapped[list[Any]]
+    sites: Mapped[list[Any]]
+    languages: Mapped[list[Any]]
+    introduction: Mapped[str] = mapped_column(Text, default="")
+
+
+class SessionStatus(enum.StrEnum):
+    """A live session is scheduled until it is cancelled."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class LiveSession(Base):
+    """A live mentor session. `uid` never changes and `sequence` rises with every change, for calendars."""
+
+    __tablename__ = "live_sessions"
+    __table_args__ = (
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("capacity >= 1 AND capacity <= 15", name="capacity_range"),
+        Index("ix_live_sessions_theme_starts", "theme_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(100), unique=True)
+    theme_id: Mapped[ContentId] = mapped_column(ForeignKey("themes.id"))
+    format: Mapped[SessionFormat] = mapped_column(enum_column(SessionFormat))
+    capacity: Mapped[int]
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    duration_minutes: Mapped[int]
+    time_zone: Mapped[str] = mapped_column(String(60), default="Europe/Paris")
+    site: Mapped[str | None] = mapped_column(String(80))
+    room: Mapped[str | None] = mapped_column(String(120))
+    video_url: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus), default=SessionStatus.SCHEDULED)
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+
+    hosts: Mapped[list[SessionHost]] = relationship(back_populates="session", cascade="all, delete-orphan", order_by="SessionHost.position")
+    # Read-only: the theme is set through `theme_id`; this only loads its title for e-mail and invitations.
+    theme: Mapped[ThemeRecord] = relationship(viewonly=True)
+
+    @property
+    def host_ids(self) -> frozenset[int]:
+        """The mentors who lead the session."""
+        return frozenset(host.mentor_id for host in self.hosts)
+
+
+class SessionHost(Base):
+    """A mentor leading a session; the first is the organiser."""
+
+    __tablename__ = "session_hosts"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    session: Mapped[LiveSession] = relationship(back_populates="hosts")
+    mentor: Mapped[User] = relationship()
+
+
+class BookingStatus(enum.StrEnum):
+    """A seat held, a place in the queue, or given up."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Attendance(enum.StrEnum):
+    """What the mentor recorded after the session."""
+
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class Booking(Base):
+    """A learner's seat (or place on the waiting list) in a session; one active booking per learner and session."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        # A cancelled booking does not stop the learner from booking the same session again.
+        Index(
+            "uq_bookings_active_learner_session",
+            "session_id",
+            "learner_id",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+        Index("ix_bookings_learner_status", "learner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), index=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
+    attendance: Mapped[Attendance | None] = mapped_column(enum_column(Attendance))
+    created_at: Mapped[Timestamp]
+    confirmed_at: Mapped[OptionalTimestamp]
+    cancelled_at: Mapped[OptionalTimestamp]
+
+    session: Mapped[LiveSession] = relationship()
+    learner: Mapped[User] = relationship()
+
+
+class Notification(Base):
+    """A message for one person, shown in the app whether or not e-mail is configured."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Timestamp]
+    read_at: Mapped[OptionalTimestamp]
+
+
+class ReminderSent(Base):
+    """A reminder recorded before it is sent, so that a rerun never sends it twice."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("booking_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[Timestamp]
+
+
+class SessionFeedback(Base):
+    """The programme's questionnaire, answered once per attended booking."""
+
+    __tablename__ = "session_feedback"
+    __table_args__ = (CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    satisfaction: Mapped[int]
+    format_best_suited: Mapped[bool]
+    changed_daily_usage: Mapped[bool]
+    would_recommend: Mapped[bool]
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[Timestamp]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app
 
 from course.progress import ModuleStatus
 
@@ -23,6 +23,14 @@ def human_date(value: datetime | None) -> str:
     return f"{local.day} {local:%B %Y}"
 
 
+def local_datetime(value: datetime | None) -> str:
+    """A moment as people read it in the platform's time zone: Tuesday 24 November 2026 at 14:00."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(current_app.config["TIME_ZONE"]))
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+
+
 def duration(minutes: int) -> str:
     """Minutes as people say them: 20 min, 1 h 15 min."""
     hours, rest = divmod(int(minutes), 60)
@@ -35,6 +43,7 @@ def register(app: Flask) -> None:
     """Install filters and globals."""
     app.add_template_filter(human_date)
     app.add_template_filter(duration)
+    app.add_template_filter(local_datetime)
 
     @app.context_processor
     def shared() -> dict[str, Any]:

@@ -22,14 +22,41 @@ from app import create_app
 from app.content import import_catalog
 from app.db import make_engine
 from app.migrate import upgrade
-from app.models import Base, LoginFailure, ModuleProgress, QuizAttempt, Role, User
+from app.models import (
+    Base,
+    Booking,
+    LiveSession,
+    LoginFailure,
+    MentorProfile,
+    ModuleProgress,
+    Notification,
+    QuizAttempt,
+    ReminderSent,
+    Role,
+    SessionFeedback,
+    SessionHost,
+    User,
+)
 from app.security import hash_password
 from course import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 PASSWORD = "correct horse battery"
-PEOPLE_TABLES = (QuizAttempt, ModuleProgress, LoginFailure, User)
+# In an order that respects foreign keys.
+PEOPLE_TABLES = (
+    SessionFeedback,
+    ReminderSent,
+    Notification,
+    Booking,
+    SessionHost,
+    LiveSession,
+    MentorProfile,
+    QuizAttempt,
+    ModuleProgress,
+    LoginFailure,
+    User,
+)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 

@@ -1,0 +1,273 @@
+"""Learners and live sessions: find one, book it, cancel it, add it to a calendar, say how it went."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from course.sessions import SessionFormat
+
+from .booking import BookingError, FeedbackAnswers, book_seat, cancel_booking, record_feedback
+from .calendar import invitation
+from .extensions import db
+from .forms import EmptyForm, FeedbackForm
+from .models import (
+    Attendance,
+    Booking,
+    BookingStatus,
+    LiveSession,
+    MentorProfile,
+    Notification,
+    SessionFeedback,
+    SessionHost,
+    SessionStatus,
+    ThemeRecord,
+    User,
+    utcnow,
+)
+
+blueprint = Blueprint("sessions", __name__)
+STATUS_FOR_REFUSAL = {"full": 409, "already_booked": 409, "overlap": 409, "too_many_bookings": 409}
+
+
+def _user() -> User:
+    user: User = current_user
+    return user
+
+
+def upcoming_sessions(
+    session: Session, now: datetime, weeks: int, theme_id: str | None = None, site: str | None = None, session_format: SessionFormat | None = None
+) -> list[LiveSession]:
+    """Scheduled sessions from now to `weeks` ahead, soonest first, with their hosts loaded in one more query."""
+    query = (
+        select(LiveSession)
+        .where(LiveSession.status == SessionStatus.SCHEDULED, LiveSession.starts_at > now, LiveSession.starts_at <= now + timedelta(weeks=weeks))
+        .options(selectinload(LiveSession.hosts).selectinload(SessionHost.mentor))
+        .order_by(LiveSession.starts_at, LiveSession.id)
+    )
+    if theme_id:
+        query = query.where(LiveSession.theme_id == theme_id)
+    if site:
+        query = query.where(LiveSession.site == site)
+    if session_format:
+        query = query.where(LiveSession.format == session_format)
+    return list(session.scalars(query))
+
+
+def session_filters() -> tuple[str | None, SessionFormat | None]:
+    """The site and format a listing is filtered by; an unknown format is a 400."""
+    site = request.args.get("site") or None
+    raw_format = request.args.get("format") or None
+    if raw_format is not None and raw_format not in {f.value for f in SessionFormat}:
+        abort(400, description="The format must be 'individual' or 'collective'.")
+    return site, SessionFormat(raw_format) if raw_format else None
+
+
+def my_bookings_by_session(session: Session, learner_id: int) -> dict[int, Booking]:
+    """The learner's active bookings, by session id, to show 'booked' or 'on the waiting list' in listings."""
+    rows = session.scalars(
+        select(Booking).where(Booking.learner_id == learner_id, Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)))
+    )
+    return {booking.session_id: booking for booking in rows}
+
+
+def upcoming_bookings(session: Session, learner_id: int) -> list[Booking]:
+    """The learner's seats and waiting-list places in sessions still to come, soonest first."""
+    return list(
+        session.scalars(
+            select(Booking)
+            .join(LiveSession, LiveSession.id == Booking.session_id)
+            .where(
+                Booking.learner_id == learner_id,
+                Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)),
+                LiveSession.status == SessionStatus.SCHEDULED,
+                LiveSession.starts_at > utcnow(),
+            )
+            .options(selectinload(Booking.session))
+            .order_by(LiveSession.starts_at)
+        )
+    )
+
+
+def unread_notifications(session: Session, user_id: int) -> list[Notification]:
+    """What changed for this person since they last looked at their sessions."""
+    return list(
+        session.scalars(
+            select(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None)).order_by(Notification.created_at.desc()).limit(5)
+        )
+    )
+
+
+def get_session_or_404(session_id: int) -> LiveSession:
+    """A live session, or a 404 page."""
+    live_session = db.session.get(LiveSession, session_id)
+    if live_session is None:
+        abort(404, description="There is no such live session. Choose one from the list of sessions.")
+    return live_session
+
+
+def get_booking_or_404(booking_id: int, owner: User) -> Booking:
+    """One of `owner`'s bookings; anybody else's is reported as not found."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.learner_id != owner.id:
+        abort(404, description="There is no such booking.")
+    return booking
+
+
+def site_zone() -> ZoneInfo:
+    """The time zone times are shown in."""
+    return ZoneInfo(current_app.config["TIME_ZONE"])
+
+
+@blueprint.route("/sessions")
+def index() -> str:
+    """Every live session in the coming weeks, filtered by theme, site and format."""
+    theme_id = request.args.get("theme") or None
+    site, session_format = session_filters()
+    themes = list(db.session.scalars(select(ThemeRecord).order_by(ThemeRecord.position)))
+    sessions = upcoming_sessions(db.session, utcnow(), current_app.config["SESSION_LISTING_WEEKS"], theme_id, site, session_format)
+    return render_template(
+        "sessions/index.html",
+        sessions=sessions,
+        themes=themes,
+        theme_titles={t.id: t.title for t in themes},
+        mine=my_bookings_by_session(db.session, _user().id),
+        selected={"theme": theme_id or "", "site": site or "", "format": session_format.value if session_format else ""},
+        sites=current_app.config["SITES"],
+        form=EmptyForm(),
+    )
+
+
+def _render_detail(live_session: LiveSession, error: str | None = None) -> str:
+    profiles = {p.user_id: p for p in db.session.scalars(select(MentorProfile).where(MentorProfile.user_id.in_(live_session.host_ids)))}
+    return render_template(
+        "sessions/detail.html",
+        live_session=live_session,
+        theme=db.session.get(ThemeRecord, live_session.theme_id),
+        profiles=profiles,
+        mine=my_bookings_by_session(db.session, _user().id).get(live_session.id),
+        error=error,
+        form=EmptyForm(),
+    )
+
+
+@blueprint.route("/sessions/<int:session_id>")
+def detail(session_id: int) -> str:
+    """One session: what, when, where, who leads it, seats left, and the button to book."""
+    return _render_detail(get_session_or_404(session_id))
+
+
+@blueprint.route("/sessions/<int:session_id>/book", methods=["POST"])
+def book(session_id: int) -> ResponseReturnValue:
+    """Book a seat, or join the waiting list of a full group session."""
+    live_session = get_session_or_404(session_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        booking = book_seat(db.session, _user(), live_session.id)
+    except BookingError as refusal:
+        db.session.rollback()
+        return _render_detail(get_session_or_404(session_id), refusal.message), STATUS_FOR_REFUSAL.get(refusal.refusal.value, 403)
+    if booking.status is BookingStatus.CONFIRMED:
+        flash("Your seat is booked. Add it to your calendar with the invitation below.", "success")
+    else:
+        flash("The last seat was just taken: you are on the waiting list. If a seat frees up, it is yours and we tell you.", "info")
+    return redirect(url_for("sessions.mine"))
+
+
+@blueprint.route("/my-sessions")
+def mine() -> str:
+    """The learner's bookings, coming and past, and what changed lately."""
+    user = _user()
+    bookings = list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.learner_id == user.id)
+            .options(selectinload(Booking.session).selectinload(LiveSession.hosts).selectinload(SessionHost.mentor))
+            .order_by(Booking.created_at.desc())
+        )
+    )
+    now = utcnow()
+    upcoming = sorted(
+        (b for b in bookings if b.status is not BookingStatus.CANCELLED and b.session.starts_at > now and b.session.status is SessionStatus.SCHEDULED),
+        key=lambda b: b.session.starts_at,
+    )
+    past = [b for b in bookings if b.status is BookingStatus.CONFIRMED and b.session.starts_at <= now and b.session.status is SessionStatus.SCHEDULED]
+    notifications = list(
+        db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc()).limit(10))
+    )
+    db.session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=now))
+    themes = {t.id: t.title for t in db.session.scalars(select(ThemeRecord))}
+    answered = set(
+        db.session.scalars(select(SessionFeedback.booking_id).join(Booking, Booking.id == SessionFeedback.booking_id).where(Booking.learner_id == user.id))
+    )
+    return render_template(
+        "sessions/mine.html", upcoming=upcoming, past=past, notifications=notifications, themes=themes, answered=answered, form=EmptyForm()
+    )
+
+
+@blueprint.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+def cancel(booking_id: int) -> ResponseReturnValue:
+    """Give up a seat or a place on the waiting list."""
+    booking = get_booking_or_404(booking_id, _user())
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        cancel_booking(db.session, _user(), booking)
+    except BookingError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("sessions.mine")), 303
+    flash("Your booking is cancelled.", "success")
+    return redirect(url_for("sessions.mine"))
+
+
+@blueprint.route("/bookings/<int:booking_id>/invitation.ics")
+def invitation_file(booking_id: int) -> Response:
+    """The booking's calendar invitation: a request, or a cancellation once the booking or session is cancelled."""
+    booking = get_booking_or_404(booking_id, _user())
+    live_session = booking.session
+    cancelled = booking.status is BookingStatus.CANCELLED or live_session.status is SessionStatus.CANCELLED
+    method = "CANCEL" if cancelled else "REQUEST"
+    theme = db.session.get(ThemeRecord, live_session.theme_id)
+    body = invitation(live_session, theme.title if theme else live_session.theme_id, _user(), method)
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Type": f"text/calendar; charset=utf-8; method={method}",
+            "Content-Disposition": f'attachment; filename="speak-digital-session-{live_session.id}.ics"',
+        },
+    )
+
+
+@blueprint.route("/bookings/<int:booking_id>/feedback", methods=["GET", "POST"])
+def feedback(booking_id: int) -> ResponseReturnValue:
+    """The programme's questionnaire, once per attended session."""
+    booking = get_booking_or_404(booking_id, _user())
+    if booking.attendance is not Attendance.ATTENDED:
+        abort(403, description="The questionnaire opens once your mentor has recorded that you attended the session.")
+    form = FeedbackForm()
+    if not form.validate_on_submit():
+        return render_template("sessions/feedback.html", form=form, booking=booking), 400 if request.method == "POST" else 200
+    answers = FeedbackAnswers(
+        satisfaction=int(form.satisfaction.data or 0),
+        format_best_suited=form.format_best_suited.data == "yes",
+        changed_daily_usage=form.changed_daily_usage.data == "yes",
+        would_recommend=form.would_recommend.data == "yes",
+        comment=(form.comment.data or "").strip() or None,
+    )
+    try:
+        record_feedback(db.session, booking, answers)
+    except BookingError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "info")
+        return redirect(url_for("sessions.mine")), 303
+    flash("Thank you for your answers: they help the programme.", "success")
+    return redirect(url_for("sessions.mine"))
