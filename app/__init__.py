@@ -43,7 +43,10 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per area."""
     from .admin import blueprint as admin
     from .auth import blueprint as auth
+    from .authoring_views import blueprint as authoring
+    from .hr.views import blueprint as hr
     from .learn import blueprint as learn
+    from .media import blueprint as media
     from .mentor import blueprint as mentor
     from .sessions import blueprint as sessions
 
@@ -51,7 +54,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(learn)
     app.register_blueprint(sessions)
     app.register_blueprint(mentor)
+    app.register_blueprint(authoring)
+    app.register_blueprint(media)
     app.register_blueprint(admin)
+    app.register_blueprint(hr)
 
 
 def register_security(app: Flask) -> None:

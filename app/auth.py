@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from .extensions import db
-from .forms import EmptyForm, LoginForm, PasswordChangeForm, RegisterForm
+from .forms import EmptyForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm
+from .hr.people_import import user_for_token
 from .models import Role, User, utcnow
 from .security import (
     clear_login_failures,
@@ -130,3 +131,18 @@ def change_password() -> ResponseReturnValue:
     login_user(user)  # keep this session, with the new version
     flash("Your password has been changed. Other devices where you were signed in are now signed out.", "success")
     return redirect(url_for("learn.home"))
+
+
+@blueprint.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str) -> ResponseReturnValue:
+    """Choose a first password from the link HR gave; the link works once, for 7 days."""
+    user = user_for_token(db.session, token, current_app.config["SECRET_KEY"])
+    if user is None:
+        abort(400, description="This link is not valid: it has expired or was already used. Ask HR for a new one, or sign in.")
+    form = SetPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/set_password.html", form=form, user=user), 400 if request.method == "POST" else 200
+    user.password_hash = hash_password(form.password.data or "")
+    user.auth_version += 1  # the link is dead from now on, and so is any session opened before
+    flash("Your password is set. Sign in with your e-mail address and your new password.", "success")
+    return redirect(url_for("auth.login"))

@@ -17,9 +17,10 @@ from course import ContentError, load_catalog
 
 from . import create_app
 from .config import ConfigError
-from .content import import_catalog
+from .content import ExportError, export_course, import_catalog
 from .demo import ensure_demo_accounts
 from .extensions import db
+from .hr.commands import people_group
 from .migrate import current_revision, upgrade
 from .models import Role, User
 from .reminders import send_reminders_command
@@ -44,12 +45,12 @@ def _engine() -> Engine:
     return db.engine
 
 
-def _import_content(directory: Path) -> str:
+def _import_content(directory: Path, force: bool = False) -> str:
     try:
         catalog = load_catalog(directory)
     except ContentError as error:
         raise click.ClickException("The course has problems; nothing was imported:\n" + str(error)) from error
-    report = import_catalog(db.session, catalog)
+    report = import_catalog(db.session, catalog, force=force)
     db.session.commit()
     return report.summary()
 
@@ -74,10 +75,23 @@ def content_group() -> None:
 
 @content_group.command("import")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Also replace modules changed in the browser since their last import.")
 @with_appcontext
-def content_import(directory: Path | None) -> None:
+def content_import(directory: Path | None, force: bool) -> None:
     """Import the course from DIRECTORY (default: the shipped content/ folder)."""
-    click.echo(_import_content(directory or current_app.config["CONTENT_DIR"]))
+    click.echo(_import_content(directory or current_app.config["CONTENT_DIR"], force))
+
+
+@content_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def content_export(directory: Path) -> None:
+    """Write the published course to DIRECTORY as Markdown files, in the content folder's layout."""
+    try:
+        report = export_course(db.session, directory)
+    except ExportError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(report.summary())
 
 
 @main.group("users")
@@ -106,6 +120,7 @@ def users_create(email: str, name: str, site: str, department: str | None, role:
 
 
 main.add_command(send_reminders_command)
+main.add_command(people_group)
 
 
 @main.command("demo", with_appcontext=False)

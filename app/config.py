@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 MODES = ("production", "development", "demo", "testing")
+MEDIA_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_SITES = (
     "Paris - Head office",
     "Lyon",
@@ -54,6 +55,8 @@ def load_config(instance_path: Path, mode: str | None = None, env: Mapping[str, 
         "CONTENT_DIR": Path(env.get("SPEAK_DIGITAL_CONTENT", Path(__file__).resolve().parent.parent / "content")),
         "SITES": sites,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Image uploads alone may be larger: up to this, plus the form around the file (app/media.py).
+        "MEDIA_MAX_BYTES": MEDIA_MAX_BYTES,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

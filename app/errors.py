@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ TITLES = {
     405: "This action is not possible here",
     413: "What you sent is too large",
     429: "Too many attempts",
+    503: "The platform is busy",
     500: "Something went wrong on our side",
 }
 DEFAULT_MESSAGES = {
@@ -56,6 +58,12 @@ def register(app: Flask) -> None:
         status = error.code or 500
         description = error.description if status in (400, 404) and error.description != type(error).description else None
         return render_error(status, description)
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError) -> tuple[str, int]:
+        # SQLite answers "database is locked" when many people write at once: ask to try again.
+        log.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+        return render_error(503, "The platform is very busy right now. Nothing was saved. Please try again in a moment.")
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:

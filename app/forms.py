@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -92,6 +93,23 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX, message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.")],
     )
     confirm = PasswordField("New password again", validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")])
+
+
+class SetPasswordForm(FlaskForm):
+    """Choose a first password from the link HR gave."""
+
+    password = PasswordField(
+        "New password",
+        description=f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong, memorable password.",
+        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX, message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.")],
+    )
+    confirm = PasswordField("New password again", validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")])
+
+
+class ImportForm(FlaskForm):
+    """The HR system's people file."""
+
+    file = FileField("CSV file exported from the HR system")
 
 
 class RoleForm(FlaskForm):

@@ -35,6 +35,7 @@ from .sessions import my_bookings_by_session, session_filters, unread_notificati
 
 blueprint = Blueprint("learn", __name__)
 ANSWER_PREFIX = "q-"
+NON_ANSWER_FIELDS = frozenset({"csrf_token", "revision"})
 MODULE_PAGE_SESSIONS = 5
 
 
@@ -187,7 +188,7 @@ def answers_from_form(form: MultiDict[str, str], quiz: Quiz) -> dict[str, Answer
     """The answers a quiz form carries; fields that are not answers are refused."""
     answers: dict[str, Answer] = {}
     for key in form:
-        if key == "csrf_token":
+        if key in NON_ANSWER_FIELDS:
             continue
         if not key.startswith(ANSWER_PREFIX):
             raise AnswerError([f"the form holds an unexpected field '{key[:40]}'"])
@@ -216,10 +217,20 @@ def render_module_with_kept_answers(module_id: str, quiz_id: str, message: str, 
     )
 
 
+def _revision_seen(record: ModuleRecord, current: ModuleRevision) -> ModuleRevision:
+    """The published revision the learner answered: a quiz opened before a mentor published an edit is graded as shown."""
+    seen_id = request.form.get("revision", type=int)
+    if seen_id is None or seen_id == current.id:
+        return current
+    seen = db.session.get(ModuleRevision, seen_id)
+    return seen if seen is not None and seen.module_id == record.id and seen.published_at is not None else current
+
+
 @blueprint.route("/modules/<module_id>/quizzes/<quiz_id>", methods=["POST"])
 def submit(module_id: str, quiz_id: str) -> Response | tuple[str, int]:
     """Grade a quiz on the server, store the attempt, and show its result."""
     record, revision = get_module_or_404(module_id)
+    revision = _revision_seen(record, revision)
     quiz = parsed_revision(revision).quiz(quiz_id)
     if quiz is None:
         abort(404, description="This module has no such quiz. Open the module again to see its quizzes.")

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from course import Module, QuizResult, grade, parse_module
+from course import Module, QuestionKind, Quiz, QuizResult, grade, normalize_text_answer, parse_module
 from course.grade import Answer
 from course.progress import ModuleOutline, ModuleStatus, is_module_passed
 from course.progress import ModuleRecord as ProgressRecord
 
-from .models import ModuleProgress, ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, utcnow
+from .models import ModuleProgress, ModuleRecord, ModuleRevision, QuestionAnswer, QuizAttempt, ThemeRecord, utcnow
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,9 @@ def submit_quiz(
     if quiz is None:
         raise LookupError(quiz_id)
     result = grade(quiz, answers, module.pass_mark)
+    first_try = not session.scalar(
+        select(func.count()).select_from(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id, QuizAttempt.quiz_id == quiz.id)
+    )
     attempt = QuizAttempt(
         user_id=user_id,
         module_id=module.id,
@@ -120,6 +123,20 @@ def submit_quiz(
         passed=result.passed,
     )
     session.add(attempt)
+    session.flush()
+    session.add_all(
+        QuestionAnswer(
+            attempt_id=attempt.id,
+            user_id=user_id,
+            module_id=module.id,
+            quiz_id=quiz.id,
+            question_id=outcome.question_id,
+            answer_key=answer_key(quiz, outcome.question_id, outcome.given),
+            correct=outcome.correct,
+            first_try=first_try,
+        )
+        for outcome in result.questions
+    )
     row = _progress_row(session, user_id, module.id)
     session.flush()
     row.best_score = _module_best_score(session, user_id, module)
@@ -127,6 +144,15 @@ def submit_quiz(
         _complete(row)
     session.flush()
     return attempt, result
+
+
+def answer_key(quiz: Quiz, question_id: str, given: tuple[str, ...]) -> str:
+    """What was answered, in words: the chosen choices' text, or the typed text folded as the grader compares it."""
+    question = quiz.question(question_id)
+    if question is None or question.kind is QuestionKind.TEXT:
+        return normalize_text_answer(given[0] if given else "")[:300]
+    texts = [choice.text for value in given if (choice := question.choice(value))]
+    return " + ".join(texts)[:300]
 
 
 def _passed_quiz_ids(session: Session, user_id: int, module_id: str) -> set[str]:

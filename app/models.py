@@ -18,6 +18,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -92,6 +93,8 @@ class User(UserMixin, Base):
     """A person with an account; every role can also take the course."""
 
     __tablename__ = "users"
+    # The HR dashboard narrows learners by role, site and department.
+    __table_args__ = (Index("ix_users_role_site_department", "role", "site", "department"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -100,6 +103,7 @@ class User(UserMixin, Base):
     site: Mapped[str] = mapped_column(String(80))
     department: Mapped[str | None] = mapped_column(String(120))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    birth_year: Mapped[int | None]
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.LEARNER)
     active: Mapped[bool] = mapped_column(default=True)
     # Raised when the password changes, so that every other session and remember-me cookie stops working.
@@ -132,6 +136,8 @@ class ThemeRecord(Base):
     summary: Mapped[str] = mapped_column(Text)
     live_session: Mapped[list[Any]]
     introduction_html: Mapped[str] = mapped_column(Text)
+    # The theme file as imported, so that the course can be exported back to Markdown unchanged.
+    source: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[Timestamp]
 
 
@@ -155,8 +161,19 @@ class ModuleRecord(Base):
     current_revision: Mapped[ModuleRevision | None] = relationship(foreign_keys=[current_revision_id], post_update=True)
 
 
+class RevisionOrigin(enum.StrEnum):
+    """Where a revision came from: the content folder, or the editor in the browser."""
+
+    IMPORT = "import"
+    EDITOR = "editor"
+
+
 class ModuleRevision(Base):
-    """One version of a module's source, with its rendering made once when the revision was created."""
+    """One version of a module's source, with its rendering made once when the revision was created.
+
+    The module's published revision is `ModuleRecord.current_revision`; a later revision is a draft.
+    A draft with problems keeps them in `problems` and an empty rendering, and can never be published.
+    """
 
     __tablename__ = "module_revisions"
     __table_args__ = (UniqueConstraint("module_id", "number"),)
@@ -167,14 +184,24 @@ class ModuleRevision(Base):
     source: Mapped[str] = mapped_column(Text)
     source_sha256: Mapped[str] = mapped_column(String(64))
     rendered: Mapped[dict[str, Any]]
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    origin: Mapped[RevisionOrigin] = mapped_column(enum_column(RevisionOrigin), default=RevisionOrigin.IMPORT)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[OptionalTimestamp]
     created_at: Mapped[Timestamp]
+
+    author: Mapped[User | None] = relationship()
 
 
 class ModuleProgress(Base):
     """Where one learner stands in one module; `completed_at` is written once and never rewritten."""
 
     __tablename__ = "module_progress"
-    __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_id"),
+        # Completions by period and month on the HR dashboard.
+        Index("ix_module_progress_completed_at", "completed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -190,7 +217,11 @@ class QuizAttempt(Base):
     """One submitted attempt at a quiz, stored whole with the revision and pass mark it was judged by."""
 
     __tablename__ = "quiz_attempts"
-    __table_args__ = (Index("ix_quiz_attempts_user_module", "user_id", "module_id"),)
+    __table_args__ = (
+        Index("ix_quiz_attempts_user_module", "user_id", "module_id"),
+        # First attempts per learner and quiz on the HR dashboard.
+        Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -244,6 +275,7 @@ class LiveSession(Base):
         CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
         CheckConstraint("capacity >= 1 AND capacity <= 15", name="capacity_range"),
         Index("ix_live_sessions_theme_starts", "theme_id", "starts_at"),
+        Index("ix_live_sessions_status_starts", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -318,6 +350,7 @@ class Booking(Base):
             postgresql_where=text("status != 'cancelled'"),
         ),
         Index("ix_bookings_learner_status", "learner_id", "status"),
+        Index("ix_bookings_session_status", "session_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -364,7 +397,10 @@ class SessionFeedback(Base):
     """The programme's questionnaire, answered once per attended booking."""
 
     __tablename__ = "session_feedback"
-    __table_args__ = (CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),)
+    __table_args__ = (
+        CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
+        Index("ix_session_feedback_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), unique=True)
@@ -373,4 +409,42 @@ class SessionFeedback(Base):
     changed_daily_usage: Mapped[bool]
     would_recommend: Mapped[bool]
     comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[Timestamp]
+
+
+class QuestionAnswer(Base):
+    """One answer to one question in an attempt, kept as a row so that statistics are SQL aggregates.
+
+    `answer_key` names what was answered in words (the chosen choices' text, or the folded typed text), so that
+    the same wrong answer is counted together across revisions.
+    """
+
+    __tablename__ = "question_answers"
+    __table_args__ = (Index("ix_question_answers_module_question", "module_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    module_id: Mapped[ContentId]
+    quiz_id: Mapped[ContentId]
+    question_id: Mapped[ContentId]
+    answer_key: Mapped[str] = mapped_column(String(300))
+    correct: Mapped[bool]
+    first_try: Mapped[bool]
+    created_at: Mapped[Timestamp]
+
+
+class MediaFile(Base):
+    """An image uploaded for a module, stored with the type read from its content."""
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[ContentId] = mapped_column(index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[Timestamp]

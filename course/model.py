@@ -126,3 +126,4 @@ class Theme:
     live_session: tuple[str, ...]
     introduction: str
     path: str = ""
+    source: str = field(default="", repr=False, compare=False)

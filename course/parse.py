@@ -75,7 +75,7 @@ def parse_theme(text: str, path: str = "<theme>") -> Theme:
     problems += field_problems
     if problems:
         raise ContentError(problems)
-    return Theme(introduction=front.body.strip(), path=path, **fields)
+    return Theme(introduction=front.body.strip(), path=path, source=text, **fields)
 
 
 def _prepare(text: str, path: str) -> tuple[str, list[Problem]]:

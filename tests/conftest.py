@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -27,11 +27,16 @@ from app.models import (
     Booking,
     LiveSession,
     LoginFailure,
+    MediaFile,
     MentorProfile,
     ModuleProgress,
+    ModuleRecord,
+    ModuleRevision,
     Notification,
+    QuestionAnswer,
     QuizAttempt,
     ReminderSent,
+    RevisionOrigin,
     Role,
     SessionFeedback,
     SessionHost,
@@ -52,10 +57,12 @@ PEOPLE_TABLES = (
     SessionHost,
     LiveSession,
     MentorProfile,
+    QuestionAnswer,
     QuizAttempt,
     ModuleProgress,
+    MediaFile,
     LoginFailure,
-    User,
+    User,  # last: everything above may refer to people
 )
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -93,9 +100,27 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     with engine.begin() as connection:
-        for table in PEOPLE_TABLES:
+        for table in PEOPLE_TABLES[:-1]:
             connection.execute(delete(table))
+        restore_imported_content(connection)  # editor revisions name their authors: gone before the people
+        connection.execute(delete(User))
     engine.dispose()
+
+
+def restore_imported_content(connection: Connection) -> None:
+    """Undo what the editor did: every module back on its newest imported revision, editor revisions and new modules gone."""
+    imported = dict(
+        connection.execute(
+            select(ModuleRevision.module_id, func.max(ModuleRevision.id))
+            .where(ModuleRevision.origin == RevisionOrigin.IMPORT)
+            .group_by(ModuleRevision.module_id)
+        ).all()
+    )
+    edited = set(connection.scalars(select(ModuleRevision.module_id).where(ModuleRevision.origin == RevisionOrigin.EDITOR)))
+    for module_id in edited:
+        connection.execute(update(ModuleRecord).where(ModuleRecord.id == module_id).values(current_revision_id=imported.get(module_id)))
+    connection.execute(delete(ModuleRevision).where(ModuleRevision.origin == RevisionOrigin.EDITOR))
+    connection.execute(delete(ModuleRecord).where(ModuleRecord.id.not_in(list(imported))))
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""HR: the programme dashboard, its exports and the people import."""

@@ -1,0 +1,176 @@
+"""HR pages: the dashboard with its charts, the CSV exports, the per-person export and the people import."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..extensions import csrf, db
+from ..forms import EmptyForm, ImportForm
+from ..models import Role, ThemeRecord
+from ..security import role_required
+from . import stats
+from .charts import BarChart, LineChart, bar_chart, line_chart
+from .people_import import MAX_BYTES, ImportResult, Problem, import_people, password_token
+
+blueprint = Blueprint("hr", __name__, url_prefix="/hr")
+HR_ROLES = (Role.HR, Role.ADMIN)
+FILTER_NAMES = ("from", "to", "site", "department", "theme")
+# Spreadsheets run a cell starting with one of these as a formula: such text is prefixed with an apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _date(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description=f"The date “{raw}” is not a date: use the form YYYY-MM-DD.")
+
+
+def parse_filters() -> stats.Filters:
+    """The dashboard's filters from the query string; a bad date or an unknown theme is a 400."""
+    date_from, date_to = _date("from"), _date("to")
+    if date_from and date_to and date_from > date_to:
+        abort(400, description="The start of the period is after its end.")
+    theme = request.args.get("theme", "").strip() or None
+    if theme and db.session.get(ThemeRecord, theme) is None:
+        abort(400, description="There is no such theme. Choose one from the list.")
+    site = request.args.get("site", "").strip() or None
+    department = request.args.get("department", "").strip() or None
+    return stats.Filters(date_from, date_to, site, department, theme)
+
+
+def _filter_args() -> dict[str, str]:
+    return {name: request.args[name] for name in FILTER_NAMES if request.args.get(name)}
+
+
+def charts_for(tables: dict[str, stats.Table]) -> dict[str, BarChart | LineChart]:
+    """A bar chart of completion per theme and a line chart of the monthly trends."""
+    themes = tables["themes"]
+    trend = tables["trends"]
+    months = [str(row[0]) for row in trend.rows]
+    series = [(name, [int(row[i] or 0) for row in trend.rows]) for i, name in enumerate(trend.columns[1:], start=1)]
+    return {
+        "themes": bar_chart(
+            "Completion rate per theme", "Share of learners who started a theme and completed every module of it.",
+            [(str(row[0]), _float(row[3])) for row in themes.rows],
+        ),
+        "trends": line_chart("Trends by month", "New learners, module completions and sessions held, month by month.", months, series),
+    }  # fmt: skip
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@blueprint.route("/")
+@role_required(*HR_ROLES)
+def dashboard() -> str:
+    """The programme's figures, filtered by period, site, department and theme."""
+    filters = parse_filters()
+    sections = stats.dashboard(db.session, filters)
+    tables = {table.name: table for _title, section in sections for table in section}
+    return render_template(
+        "hr/dashboard.html",
+        sections=sections,
+        charts=charts_for(tables),
+        choices=stats.filter_choices(db.session),
+        selected={name: request.args.get(name, "") for name in FILTER_NAMES},
+        filter_args=_filter_args(),
+    )
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
+
+
+def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
+    """A CSV download Excel opens as it is: UTF-8 with a byte-order mark, numbers left as numbers."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([_cell(name) for name in header])
+    writer.writerows([_cell(value) for value in row] for row in rows)
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Content-Type": "text/csv; charset=utf-8"},
+    )
+
+
+@blueprint.route("/export/<name>.csv")
+@role_required(*HR_ROLES)
+def export(name: str) -> Response:
+    """One table of the dashboard as CSV, with the same filters."""
+    build = stats.TABLE_NAMES.get(name)
+    if build is None:
+        abort(404, description="There is no such table.")
+    table = build(db.session, parse_filters())
+    return csv_response(table.columns, table.rows, f"speak-digital-{name}.csv")
+
+
+@blueprint.route("/learner-status", methods=["GET"])
+@role_required(*HR_ROLES)
+def learner_status() -> str:
+    """The warning before the per-person export: it holds personal data."""
+    return render_template("hr/learner_status.html", form=EmptyForm(), filter_args=_filter_args())
+
+
+@blueprint.route("/learner-status", methods=["POST"])
+@role_required(*HR_ROLES)
+def learner_status_export() -> Response:
+    """Every learner's status in every module, as CSV: a deliberate, CSRF-protected action."""
+    if not EmptyForm().validate_on_submit():
+        abort(400, description="For your security, this form had expired. Go back, reload the page and send it again.")
+    header, rows = stats.learner_status_rows(db.session, parse_filters())
+    current_app.logger.info("per-person export by user %s", current_user.id)
+    return csv_response(header, ([str(v) if v is not None else "" for v in row] for row in rows), "speak-digital-learner-status.csv")
+
+
+def _read_upload() -> tuple[ImportForm | None, bytes | None, list[Problem]]:
+    # The import accepts files up to 5 MB while every other form stays at the platform's 1 MB limit; that is
+    # why this view is exempt from the global CSRF check and the form checks its token itself, after the limit is raised.
+    request.max_content_length = MAX_BYTES + 64 * 1024
+    too_large = [Problem(0, "file", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. Split it into smaller files.")]
+    try:
+        form = ImportForm()
+    except RequestEntityTooLarge:
+        return None, None, too_large
+    if not form.validate_on_submit():
+        return form, None, [Problem(0, "form", "For your security, this form had expired. Reload the page and send the file again.")]
+    upload = form.file.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return form, None, [Problem(0, "file", "Choose the CSV file to import.")]
+    data: bytes = upload.read(MAX_BYTES + 1)
+    return form, data, []
+
+
+@blueprint.route("/people/import", methods=["GET", "POST"])
+@role_required(*HR_ROLES)
+def people_import() -> ResponseReturnValue:
+    """Upload the HR system's people file: a report line by line, or everyone imported and their links."""
+    if request.method == "GET":
+        return render_template("hr/import.html", form=ImportForm(), result=None, links=[])
+    form, data, problems = _read_upload()
+    result = ImportResult(problems=problems) if data is None else import_people(db.session, data, allow_admin=current_user.has_role(Role.ADMIN))
+    if not result.ok:
+        return render_template("hr/import.html", form=form or ImportForm(formdata=None), result=result, links=[]), 400
+    secret = current_app.config["SECRET_KEY"]
+    links = [(user, url_for("auth.set_password", token=password_token(user, secret), _external=True)) for user in result.awaiting_password]
+    return render_template("hr/import.html", form=ImportForm(formdata=None), result=result, links=links)
+
+
+csrf.exempt(f"{__name__}.people_import")  # the form checks its own token once the upload limit is raised (see _read_upload)

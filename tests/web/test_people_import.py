@@ -1,0 +1,203 @@
+"""People import: the whole file is checked first, line by line; then an idempotent upsert with one-time password links."""
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from app.cli import main as cli
+from app.hr.people_import import MAX_BYTES
+from app.models import Role, User
+
+from ..conftest import csrf_token
+
+HEADER = "Email,First Name,Last Name,Site,Department,Manager Email,Birth Year,Role"
+GOOD = [
+    HEADER,
+    "ana@example.test,Ana,Boss,Lyon,Claims,,1970,hr",
+    "bob@example.test,Bob,Middle,Lyon,Claims,ana@example.test,1980,mentor",
+    "cleo@example.test,Cléo,Learner,Nice,Sales,dan@example.test,,learner",  # manager further down the file
+    "dan@example.test,Dan,Later,Nice,Sales,bob@example.test,1990,learner",
+]
+
+
+def csv_bytes(lines, separator=",", bom=False):
+    text = "\r\n".join(line.replace(",", separator) for line in lines) + "\r\n"
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+
+
+@pytest.fixture
+def hr(app, people):
+    client = app.test_client()
+    people.login(client, people.create(Role.HR))
+    return client
+
+
+def upload(client, data, filename="people.csv"):
+    token = csrf_token(client.get("/hr/people/import").get_data(as_text=True))
+    # Encoded in memory: the test client would spool a large body to a temporary file that it never closes.
+    boundary, body = encode_multipart({"csrf_token": token, "file": FileStorage(io.BytesIO(data), filename)})
+    return client.post("/hr/people/import", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def imported(db_session):
+    db_session.expire_all()
+    return {u.email: u for u in db_session.scalars(select(User).where(User.email.like("%@example.test"), User.password_hash == "!unset"))}
+
+
+def problems(response):
+    """(line, field) pairs from the report table."""
+    html = response.get_data(as_text=True)
+    return re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td>', html)
+
+
+@pytest.mark.parametrize(("separator", "bom"), [(",", False), (";", False), (",", True), (";", True)])
+def test_excel_files_with_either_separator_and_with_or_without_bom_import(hr, db_session, separator, bom):
+    response = upload(hr, csv_bytes(GOOD, separator, bom))
+    assert response.status_code == 200, problems(response)
+    people = imported(db_session)
+    assert set(people) == {"ana@example.test", "bob@example.test", "cleo@example.test", "dan@example.test"}
+    assert people["cleo@example.test"].name == "Cléo Learner"
+    assert people["cleo@example.test"].manager_id == people["dan@example.test"].id
+    assert people["dan@example.test"].manager_id == people["bob@example.test"].id
+    assert people["bob@example.test"].role is Role.MENTOR
+    assert people["ana@example.test"].birth_year == 1970
+    assert response.get_data(as_text=True).count("/set-password/") == 4
+
+
+def test_headers_are_case_and_space_insensitive_and_birth_year_is_optional(hr, db_session):
+    lines = ["  EMAIL ; first  name;LAST_NAME;site;Department;manager email;ROLE", "eve@example.test;Eve;Ng;Lyon;;;learner"]
+    assert upload(hr, csv_bytes(lines)).status_code == 200
+    assert imported(db_session)["eve@example.test"].department is None
+
+
+def test_import_is_an_idempotent_upsert_by_email(hr, db_session):
+    upload(hr, csv_bytes(GOOD))
+    changed = [*GOOD[:3], GOOD[3].replace("Nice,Sales", "Lyon,Claims"), GOOD[4]]
+    response = upload(hr, csv_bytes(changed))
+    assert response.status_code == 200
+    assert "0 new, 4 updated" in response.get_data(as_text=True)
+    assert response.get_data(as_text=True).count("/set-password/") == 4  # nobody has chosen a password yet
+    assert imported(db_session)["cleo@example.test"].site == "Lyon"
+    assert db_session.scalar(select(func.count()).select_from(User).where(User.email.like("%@example.test"))) == 5  # the HR user too
+
+
+def test_a_manager_who_already_has_an_account_is_found(hr, db_session, people):
+    people.create(Role.LEARNER, email="Existing.Boss@example.test")
+    assert upload(hr, csv_bytes([HEADER, "fay@example.test,Fay,X,Lyon,Claims,existing.boss@example.test,,learner"])).status_code == 200
+
+
+BAD_LINES = [
+    ("not-an-email,A,B,Lyon,Claims,,,learner", "email"),
+    ("x@example.test,,B,Lyon,Claims,,,learner", "first name"),
+    ("x@example.test,A,B,,Claims,,,learner", "site"),
+    ("x@example.test,A,B,Lyon,Claims,nobody@example.test,,learner", "manager email"),
+    ("x@example.test,A,B,Lyon,Claims,bad manager,,learner", "manager email"),
+    ("x@example.test,A,B,Lyon,Claims,x@example.test,,learner", "manager email"),
+    ("x@example.test,A,B,Lyon,Claims,,19x0,learner", "birth year"),
+    ("x@example.test,A,B,Lyon,Claims,,,emperor", "role"),
+    ("x@example.test,A,B,Lyon,Claims,,,admin", "role"),
+    ("ana@example.test,A,B,Lyon,Claims,,,learner", "email"),  # the same person twice
+]
+
+
+@pytest.mark.parametrize(("line", "field"), BAD_LINES)
+def test_a_bad_line_is_reported_with_its_number_and_nothing_is_imported(hr, db_session, line, field):
+    response = upload(hr, csv_bytes([*GOOD, line]))
+    assert response.status_code == 400
+    assert problems(response) == [("6", field)]
+    assert imported(db_session) == {}
+
+
+def test_a_management_loop_is_refused_on_every_line_of_the_loop(hr, db_session):
+    lines = [HEADER, "a@example.test,A,A,Lyon,X,b@example.test,,learner", "b@example.test,B,B,Lyon,X,c@example.test,,learner",
+             "c@example.test,C,C,Lyon,X,a@example.test,,learner", "d@example.test,D,D,Lyon,X,a@example.test,,learner"]  # fmt: skip
+    response = upload(hr, csv_bytes(lines))
+    assert response.status_code == 400
+    assert problems(response) == [("2", "manager email"), ("3", "manager email"), ("4", "manager email")]
+    assert imported(db_session) == {}
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "file"),
+        ("Email,Nom\r\néé,1\r\n".encode("latin-1"), "file"),
+        (csv_bytes(["email,first name,last name,site,department,role", "x@example.test,A,B,Lyon,,learner"]), "manager email"),
+        (b"", "header"),
+        (csv_bytes([HEADER]), "file"),
+        (b"x" * (MAX_BYTES + 10), "file"),
+    ],
+    ids=["not a csv", "not utf-8", "missing column", "empty", "no people", "over 5 MB"],
+)
+def test_bad_files_are_a_clear_400_report(hr, db_session, data, field):
+    response = upload(hr, data)
+    assert response.status_code == 400
+    assert [f for _line, f in problems(response)] == [field]
+    assert imported(db_session) == {}
+
+
+def test_a_file_far_over_the_limit_is_a_400_report_too(hr):
+    response = upload(hr, b"x" * (MAX_BYTES + 200_000))
+    assert response.status_code == 400
+    assert "larger than 5 MB" in response.get_data(as_text=True)
+
+
+def test_hr_cannot_import_over_an_administrator(hr, people, db_session):
+    people.create(Role.ADMIN, email="root@example.test")
+    response = upload(hr, csv_bytes([HEADER, "root@example.test,R,Oot,Lyon,IT,,,learner"]))
+    assert response.status_code == 400
+    assert problems(response) == [("2", "role")]
+
+
+def test_the_import_needs_its_csrf_token(hr):
+    response = hr.post("/hr/people/import", data={"file": (io.BytesIO(csv_bytes(GOOD)), "p.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 400
+
+
+def set_password_link(response):
+    match = re.search(r"(/set-password/[A-Za-z0-9_.\-]+)", response.get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+def test_the_set_password_link_works_once(app, hr, db_session):
+    link = set_password_link(upload(hr, csv_bytes([HEADER, "gus@example.test,Gus,New,Lyon,Claims,,,learner"])))
+    visitor = app.test_client()
+    page = visitor.get(link)
+    assert page.status_code == 200
+    token = csrf_token(page.get_data(as_text=True))
+    response = visitor.post(link, data={"csrf_token": token, "password": "a long new password", "confirm": "a long new password"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    login = visitor.get("/login")
+    signed_in = visitor.post(
+        "/login", data={"email": "gus@example.test", "password": "a long new password", "csrf_token": csrf_token(login.get_data(as_text=True))}
+    )
+    assert signed_in.status_code == 302
+    assert app.test_client().get(link).status_code == 400
+
+
+def test_a_tampered_link_is_refused(client):
+    assert client.get("/set-password/not-a-token").status_code == 400
+
+
+def test_the_cli_imports_and_prints_the_links(app, db_session, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes(GOOD, ";", bom=True))
+    result = app.test_cli_runner().invoke(cli, ["people", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("/set-password/") == 4
+    assert len(imported(db_session)) == 4
+
+
+def test_the_cli_reports_bad_lines_and_imports_nothing(app, db_session, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes([*GOOD, BAD_LINES[0][0]]))
+    result = app.test_cli_runner().invoke(cli, ["people", "import", str(path)])
+    assert result.exit_code == 1
+    assert "line 6, email" in result.output
+    assert imported(db_session) == {}
