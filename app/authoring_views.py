@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -25,16 +24,11 @@ from .authoring import (
 )
 from .extensions import db
 from .learning import parsed_revision
-from .models import ModuleRecord, ModuleRevision, Role, ThemeRecord, User
-from .security import role_required
+from .models import ModuleRecord, ModuleRevision, Role, ThemeRecord
+from .security import role_required, signed_in_user
 
 blueprint = Blueprint("authoring", __name__, url_prefix="/authoring")
 AUTHORS = (Role.MENTOR, Role.ADMIN)
-
-
-def _user() -> User:
-    user: User = current_user
-    return user
 
 
 def get_module_or_404(module_id: str) -> ModuleRecord:
@@ -78,7 +72,7 @@ def create() -> ResponseReturnValue:
     """Create a module from its theme, id and title, with a first draft to write over."""
     try:
         record = create_module(
-            db.session, _user(), request.form.get("theme_id", ""), request.form.get("module_id", "").strip(), request.form.get("title", "").strip() or "Untitled"
+            db.session, signed_in_user(), request.form.get("theme_id", ""), request.form.get("module_id", "").strip(), request.form.get("title", "").strip() or "Untitled"
         )
     except AuthoringError as error:
         flash(str(error), "error")
@@ -131,7 +125,7 @@ def save(module_id: str) -> ResponseReturnValue:
         return _render_editor(record, source, rendering, [{"line": p.line, "message": f"{p.message} {p.hint}".strip()} for p in problems])
     if action not in {"save", "publish"}:
         abort(400, description="Use the Preview, Save draft or Publish button.")
-    revision, created = save_draft(db.session, _user(), record, source)
+    revision, created = save_draft(db.session, signed_in_user(), record, source)
     if action == "save":
         flash(f"Draft saved as revision {revision.number}." if created else "Nothing changed since the last save.", "success")
         if revision.problems:
@@ -188,7 +182,7 @@ def restore_revision(module_id: str, number: int) -> ResponseReturnValue:
     """Start a new draft from an earlier revision."""
     record = get_module_or_404(module_id)
     try:
-        revision = restore(db.session, _user(), record, number)
+        revision = restore(db.session, signed_in_user(), record, number)
     except LookupError:
         abort(404, description="This module has no such revision.")
     flash(f"Revision {number} is restored as draft {revision.number}. Publish it when you are ready.", "success")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -31,17 +30,13 @@ from .extensions import db
 from .forms import EmptyForm
 from .learning import latest_attempts, load_outline, mark_done, open_module, parsed_revision, progress_records, submit_quiz
 from .models import ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, User, utcnow
+from .security import signed_in_user
 from .sessions import my_bookings_by_session, session_filters, unread_notifications, upcoming_bookings, upcoming_sessions
 
 blueprint = Blueprint("learn", __name__)
 ANSWER_PREFIX = "q-"
 NON_ANSWER_FIELDS = frozenset({"csrf_token", "revision"})
 MODULE_PAGE_SESSIONS = 5
-
-
-def _user() -> User:
-    user: User = current_user
-    return user
 
 
 def get_theme_or_404(theme_id: str) -> ThemeRecord:
@@ -78,7 +73,7 @@ def health() -> tuple[str, int]:
 def home() -> str:
     """Overall progress, where to continue, what to do next, recent completions and live sessions."""
     outline = load_outline(db.session)
-    records = progress_records(db.session, _user().id)
+    records = progress_records(db.session, signed_in_user().id)
     themes = [(theme, theme_progress(theme.id, outline.modules, records)) for theme in outline.themes]
     return render_template(
         "learn/home.html",
@@ -88,8 +83,8 @@ def home() -> str:
         suggested=next_module(outline.modules, records),
         recent=recently_completed(outline.modules, records),
         course_complete=is_course_complete([t.id for t in outline.themes], outline.modules, records),
-        bookings=upcoming_bookings(db.session, _user().id),
-        notifications=unread_notifications(db.session, _user().id),
+        bookings=upcoming_bookings(db.session, signed_in_user().id),
+        notifications=unread_notifications(db.session, signed_in_user().id),
     )
 
 
@@ -97,7 +92,7 @@ def home() -> str:
 def catalog() -> str:
     """The five themes in order, each with its progress."""
     outline = load_outline(db.session)
-    records = progress_records(db.session, _user().id)
+    records = progress_records(db.session, signed_in_user().id)
     themes = [(theme, theme_progress(theme.id, outline.modules, records)) for theme in outline.themes]
     return render_template("learn/catalog.html", themes=themes)
 
@@ -107,7 +102,7 @@ def theme(theme_id: str) -> str:
     """A theme's introduction and its modules with duration, status and best score."""
     record = get_theme_or_404(theme_id)
     outline = load_outline(db.session)
-    records = progress_records(db.session, _user().id)
+    records = progress_records(db.session, signed_in_user().id)
     modules = [(m, status_of(m.id, records), records.get(m.id)) for m in outline.modules_of(theme_id)]
     summaries = {m.id: m.summary for m in db.session.scalars(select(ModuleRecord).where(ModuleRecord.theme_id == theme_id))}
     return render_template(
@@ -129,7 +124,7 @@ def theme_sessions(theme_id: str) -> str:
         "learn/sessions.html",
         theme=theme,
         sessions=sessions,
-        mine=my_bookings_by_session(db.session, _user().id),
+        mine=my_bookings_by_session(db.session, signed_in_user().id),
         selected={"site": site or "", "format": session_format.value if session_format else ""},
         sites=current_app.config["SITES"],
         form=EmptyForm(),
@@ -153,7 +148,7 @@ def _render_module_page(
     kept_answers: dict[str, dict[str, Any]] | None = None,
     quiz_error: tuple[str, str, list[str]] | None = None,
 ) -> str:
-    progress = open_module(db.session, _user().id, module.id)
+    progress = open_module(db.session, signed_in_user().id, module.id)
     previous, following = _neighbours(module.id)
     site, session_format = session_filters()
     weeks = current_app.config["SESSION_LISTING_WEEKS"]
@@ -163,7 +158,7 @@ def _render_module_page(
         theme=db.session.get(ThemeRecord, module.theme_id),
         rendered=RenderedModule.from_dict(revision.rendered),
         progress=progress,
-        attempts=latest_attempts(db.session, _user().id, module.id),
+        attempts=latest_attempts(db.session, signed_in_user().id, module.id),
         kept_answers=kept_answers or {},
         quiz_error=quiz_error,
         can_mark_done=not module.quiz_ids and progress.status is not ModuleStatus.COMPLETED,
@@ -171,7 +166,7 @@ def _render_module_page(
         following=following,
         form=EmptyForm(),
         sessions=upcoming_sessions(db.session, utcnow(), weeks, module.theme_id, site, session_format)[:MODULE_PAGE_SESSIONS],
-        mine=my_bookings_by_session(db.session, _user().id),
+        mine=my_bookings_by_session(db.session, signed_in_user().id),
         selected={"site": site or "", "format": session_format.value if session_format else ""},
         sites=current_app.config["SITES"],
     )
@@ -235,7 +230,7 @@ def submit(module_id: str, quiz_id: str) -> Response | tuple[str, int]:
     if quiz is None:
         abort(404, description="This module has no such quiz. Open the module again to see its quizzes.")
     try:
-        attempt, _ = submit_quiz(db.session, _user().id, record, revision, quiz.id, answers_from_form(request.form, quiz))
+        attempt, _ = submit_quiz(db.session, signed_in_user().id, record, revision, quiz.id, answers_from_form(request.form, quiz))
     except MissingAnswersError as missing:
         db.session.rollback()
         message = "Please answer every question before submitting. Your answers are kept. Still to answer:"
@@ -249,7 +244,7 @@ def submit(module_id: str, quiz_id: str) -> Response | tuple[str, int]:
 @blueprint.route("/attempts/<int:attempt_id>")
 def attempt(attempt_id: int) -> str:
     """The result of one of your attempts: each question right or wrong, with feedback and explanation."""
-    stored = get_attempt_or_404(attempt_id, _user())
+    stored = get_attempt_or_404(attempt_id, signed_in_user())
     module, _ = get_module_or_404(stored.module_id)
     revision = db.session.get(ModuleRevision, stored.revision_id)
     if revision is None:  # pragma: no cover - revisions are never deleted
@@ -259,7 +254,7 @@ def attempt(attempt_id: int) -> str:
     if quiz is None:  # pragma: no cover - an attempt always names a quiz of its revision
         abort(404)
     parsed_quiz = parsed_revision(revision).quiz(stored.quiz_id)
-    progress = progress_records(db.session, _user().id).get(module.id)
+    progress = progress_records(db.session, signed_in_user().id).get(module.id)
     _, following = _neighbours(module.id)
     return render_template(
         "learn/result.html",
@@ -281,7 +276,7 @@ def done(module_id: str) -> Response:
     if outline is None or not can_mark_done(outline):
         abort(400, description="This module is completed by passing its quiz, not by marking it done.")
     if EmptyForm().validate_on_submit():
-        mark_done(db.session, _user().id, record)
+        mark_done(db.session, signed_in_user().id, record)
         flash(f"“{record.title}” is marked as done.", "success")
     return redirect(url_for("learn.module", module_id=module_id))
 
@@ -290,7 +285,7 @@ def done(module_id: str) -> Response:
 def certificate() -> str:
     """A printable certificate once every theme is complete; until then, what remains."""
     outline = load_outline(db.session)
-    records = progress_records(db.session, _user().id)
+    records = progress_records(db.session, signed_in_user().id)
     complete = is_course_complete([t.id for t in outline.themes], outline.modules, records)
     themes = [(theme, theme_progress(theme.id, outline.modules, records)) for theme in outline.themes]
     return render_template(

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -35,15 +34,10 @@ from .models import (
     User,
     utcnow,
 )
-from .security import role_required
+from .security import role_required, signed_in_user
 
 blueprint = Blueprint("mentor", __name__, url_prefix="/mentor")
 MENTORING_ROLES = (Role.MENTOR, Role.ADMIN)
-
-
-def _user() -> User:
-    user: User = current_user
-    return user
 
 
 def get_hosted_session_or_404(session_id: int, mentor: User) -> LiveSession:
@@ -64,7 +58,7 @@ def _mentor_choices(excluding: int) -> list[tuple[int, str]]:
 
 
 def _session_form(live_session: LiveSession | None = None) -> SessionForm:
-    form = SessionForm(_theme_choices(), current_app.config["SITES"], _mentor_choices(_user().id))
+    form = SessionForm(_theme_choices(), current_app.config["SITES"], _mentor_choices(signed_in_user().id))
     if live_session is not None and request.method == "GET":
         local = utc_to_local(live_session.starts_at, ZoneInfo(live_session.time_zone))
         form.theme_id.data = live_session.theme_id
@@ -74,7 +68,7 @@ def _session_form(live_session: LiveSession | None = None) -> SessionForm:
         form.duration_minutes.data = live_session.duration_minutes
         form.site.data, form.room.data = live_session.site or "", live_session.room or ""
         form.video_url.data, form.note.data = live_session.video_url or "", live_session.note or ""
-        form.co_hosts.data = [h.mentor_id for h in live_session.hosts if h.mentor_id != _user().id]
+        form.co_hosts.data = [h.mentor_id for h in live_session.hosts if h.mentor_id != signed_in_user().id]
     return form
 
 
@@ -115,7 +109,7 @@ def _show_problems(form: SessionForm, problems: dict[str, str]) -> None:
 @role_required(*MENTORING_ROLES)
 def home() -> str:
     """Upcoming sessions with their attendees, sessions waiting for attendance, hours mentored, learners reached."""
-    mentor = _user()
+    mentor = signed_in_user()
     now = utcnow()
     hosted = list(
         db.session.scalars(
@@ -158,11 +152,11 @@ def new_session() -> ResponseReturnValue:
     form = _session_form()
     if not form.validate_on_submit():
         return render_template("mentor/session_form.html", form=form, live_session=None), 400 if request.method == "POST" else 200
-    details, problems = _details_from(form, [_user().id, *form.co_hosts.data])
+    details, problems = _details_from(form, [signed_in_user().id, *form.co_hosts.data])
     if details is None:
         _show_problems(form, problems)
         return render_template("mentor/session_form.html", form=form, live_session=None), 400
-    live_session = publish_session(db.session, _user(), details)
+    live_session = publish_session(db.session, signed_in_user(), details)
     flash("Your session is published. Learners can book it now.", "success")
     return redirect(url_for("sessions.detail", session_id=live_session.id))
 
@@ -171,7 +165,7 @@ def new_session() -> ResponseReturnValue:
 @role_required(*MENTORING_ROLES)
 def edit_session(session_id: int) -> ResponseReturnValue:
     """Change a session's time, place or note; the learners who booked are told."""
-    live_session = get_hosted_session_or_404(session_id, _user())
+    live_session = get_hosted_session_or_404(session_id, signed_in_user())
     if live_session.status is SessionStatus.CANCELLED:
         abort(400, description="This session is cancelled and can no longer be changed. Publish a new one.")
     form = _session_form(live_session)
@@ -191,7 +185,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
 @role_required(*MENTORING_ROLES)
 def cancel(session_id: int) -> ResponseReturnValue:
     """Cancel a session; everyone booked is told."""
-    live_session = get_hosted_session_or_404(session_id, _user())
+    live_session = get_hosted_session_or_404(session_id, signed_in_user())
     if not EmptyForm().validate_on_submit():
         abort(400)
     told = cancel_session(db.session, live_session)
@@ -203,7 +197,7 @@ def cancel(session_id: int) -> ResponseReturnValue:
 @role_required(*MENTORING_ROLES)
 def attendance(session_id: int) -> ResponseReturnValue:
     """Mark who attended and who did not come, once the session has started."""
-    live_session = get_hosted_session_or_404(session_id, _user())
+    live_session = get_hosted_session_or_404(session_id, signed_in_user())
     if live_session.starts_at > utcnow():
         abort(400, description="Attendance can be recorded once the session has started.")
     confirmed = list(
@@ -231,7 +225,7 @@ def attendance(session_id: int) -> ResponseReturnValue:
 @role_required(*MENTORING_ROLES)
 def profile() -> ResponseReturnValue:
     """The mentor's profile, shown to learners on the sessions they lead."""
-    mentor = _user()
+    mentor = signed_in_user()
     record = db.session.get(MentorProfile, mentor.id) or MentorProfile(user_id=mentor.id, themes=[], sites=[mentor.site], languages=["English"], introduction="")
     form = MentorProfileForm(_theme_choices(), current_app.config["SITES"])
     if request.method == "GET":

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,14 +30,10 @@ from .models import (
     User,
     utcnow,
 )
+from .security import signed_in_user
 
 blueprint = Blueprint("sessions", __name__)
 STATUS_FOR_REFUSAL = {"full": 409, "already_booked": 409, "overlap": 409, "too_many_bookings": 409}
-
-
-def _user() -> User:
-    user: User = current_user
-    return user
 
 
 def upcoming_sessions(
@@ -137,7 +132,7 @@ def index() -> str:
         sessions=sessions,
         themes=themes,
         theme_titles={t.id: t.title for t in themes},
-        mine=my_bookings_by_session(db.session, _user().id),
+        mine=my_bookings_by_session(db.session, signed_in_user().id),
         selected={"theme": theme_id or "", "site": site or "", "format": session_format.value if session_format else ""},
         sites=current_app.config["SITES"],
         form=EmptyForm(),
@@ -151,7 +146,7 @@ def _render_detail(live_session: LiveSession, error: str | None = None) -> str:
         live_session=live_session,
         theme=db.session.get(ThemeRecord, live_session.theme_id),
         profiles=profiles,
-        mine=my_bookings_by_session(db.session, _user().id).get(live_session.id),
+        mine=my_bookings_by_session(db.session, signed_in_user().id).get(live_session.id),
         error=error,
         form=EmptyForm(),
     )
@@ -170,7 +165,7 @@ def book(session_id: int) -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        booking = book_seat(db.session, _user(), live_session.id)
+        booking = book_seat(db.session, signed_in_user(), live_session.id)
     except BookingError as refusal:
         db.session.rollback()
         return _render_detail(get_session_or_404(session_id), refusal.message), STATUS_FOR_REFUSAL.get(refusal.refusal.value, 403)
@@ -184,7 +179,7 @@ def book(session_id: int) -> ResponseReturnValue:
 @blueprint.route("/my-sessions")
 def mine() -> str:
     """The learner's bookings, coming and past, and what changed lately."""
-    user = _user()
+    user = signed_in_user()
     bookings = list(
         db.session.scalars(
             select(Booking)
@@ -215,11 +210,11 @@ def mine() -> str:
 @blueprint.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 def cancel(booking_id: int) -> ResponseReturnValue:
     """Give up a seat or a place on the waiting list."""
-    booking = get_booking_or_404(booking_id, _user())
+    booking = get_booking_or_404(booking_id, signed_in_user())
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        cancel_booking(db.session, _user(), booking)
+        cancel_booking(db.session, signed_in_user(), booking)
     except BookingError as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
@@ -231,12 +226,12 @@ def cancel(booking_id: int) -> ResponseReturnValue:
 @blueprint.route("/bookings/<int:booking_id>/invitation.ics")
 def invitation_file(booking_id: int) -> Response:
     """The booking's calendar invitation: a request, or a cancellation once the booking or session is cancelled."""
-    booking = get_booking_or_404(booking_id, _user())
+    booking = get_booking_or_404(booking_id, signed_in_user())
     live_session = booking.session
     cancelled = booking.status is BookingStatus.CANCELLED or live_session.status is SessionStatus.CANCELLED
     method = "CANCEL" if cancelled else "REQUEST"
     theme = db.session.get(ThemeRecord, live_session.theme_id)
-    body = invitation(live_session, theme.title if theme else live_session.theme_id, _user(), method)
+    body = invitation(live_session, theme.title if theme else live_session.theme_id, signed_in_user(), method)
     return Response(
         body,
         mimetype="text/calendar",
@@ -250,7 +245,7 @@ def invitation_file(booking_id: int) -> Response:
 @blueprint.route("/bookings/<int:booking_id>/feedback", methods=["GET", "POST"])
 def feedback(booking_id: int) -> ResponseReturnValue:
     """The programme's questionnaire, once per attended session."""
-    booking = get_booking_or_404(booking_id, _user())
+    booking = get_booking_or_404(booking_id, signed_in_user())
     if booking.attendance is not Attendance.ATTENDED:
         abort(403, description="The questionnaire opens once your mentor has recorded that you attended the session.")
     form = FeedbackForm()

@@ -14,6 +14,7 @@ from .errors import ContentError, Problem
 from .frontmatter import (
     SLUG_HINT,
     FieldSpec,
+    FrontMatter,
     int_field,
     is_slug,
     lang_field,
@@ -51,14 +52,10 @@ THEME_FIELDS = {
 
 def parse_module(text: str, path: str = "<module>") -> Module:
     """Parse a module file's text into a Module, or raise ContentError with every problem found."""
-    text, problems = _prepare(text, path)
-    front, split_problems = split_front_matter(text, path) if not problems else (None, [])
-    problems += split_problems
-    if front is None:
-        raise ContentError(problems)
+    text, front = _front_matter(text, path)
     fields, field_problems = read_fields(front, MODULE_FIELDS, path)
     blocks, body_problems = parse_body(front.body, front.body_line, path)
-    problems += field_problems + body_problems + _duplicate_ids(blocks, path)
+    problems = field_problems + body_problems + _duplicate_ids(blocks, path)
     if problems:
         raise ContentError(problems)
     return Module(blocks=tuple(blocks), path=path, source=text, **fields)
@@ -66,16 +63,20 @@ def parse_module(text: str, path: str = "<module>") -> Module:
 
 def parse_theme(text: str, path: str = "<theme>") -> Theme:
     """Parse a theme file's text into a Theme, or raise ContentError with every problem found."""
-    text, problems = _prepare(text, path)
-    front, split_problems = split_front_matter(text, path) if not problems else (None, [])
-    problems += split_problems
-    if front is None:
-        raise ContentError(problems)
-    fields, field_problems = read_fields(front, THEME_FIELDS, path)
-    problems += field_problems
+    text, front = _front_matter(text, path)
+    fields, problems = read_fields(front, THEME_FIELDS, path)
     if problems:
         raise ContentError(problems)
     return Theme(introduction=front.body.strip(), path=path, source=text, **fields)
+
+
+def _front_matter(text: str, path: str) -> tuple[str, FrontMatter]:
+    """The normalised text and its front matter, or a ContentError when either cannot be had."""
+    text, problems = _prepare(text, path)
+    front, split_problems = split_front_matter(text, path) if not problems else (None, [])
+    if front is None:
+        raise ContentError(problems + split_problems)
+    return text, front
 
 
 def _prepare(text: str, path: str) -> tuple[str, list[Problem]]:
