@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -40,10 +42,12 @@ from app.models import (
     Role,
     SessionFeedback,
     SessionHost,
+    SessionStatus,
     User,
 )
 from app.security import hash_password
 from course import load_catalog
+from course.sessions import SessionFormat
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
@@ -178,6 +182,43 @@ class People:
             "/login", data={"email": user.email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))}
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def add_live_session(
+    db_session: Session,
+    hosts: list[User],
+    starts_at: datetime,
+    *,
+    fmt: SessionFormat = SessionFormat.COLLECTIVE,
+    capacity: int = 5,
+    minutes: int = 90,
+    site: str | None = "Lyon",
+    room: str | None = "Room 4.01",
+    video_url: str | None = None,
+    note: str | None = None,
+    status: SessionStatus = SessionStatus.SCHEDULED,
+    uid: str | None = None,
+) -> LiveSession:
+    """A saved live session on theme 1 led by `hosts`, the first of them organising it."""
+    live_session = LiveSession(
+        uid=uid or f"test-{uuid.uuid4()}@speak-digital",
+        theme_id="information-management",
+        format=fmt,
+        capacity=1 if fmt is SessionFormat.INDIVIDUAL else capacity,
+        starts_at=starts_at,
+        duration_minutes=minutes,
+        time_zone="Europe/Paris",
+        site=site,
+        room=room,
+        video_url=video_url,
+        note=note,
+        status=status,
+        created_by_id=hosts[0].id,
+        hosts=[SessionHost(mentor_id=host.id, position=index) for index, host in enumerate(hosts)],
+    )
+    db_session.add(live_session)
+    db_session.commit()
+    return live_session
 
 
 @pytest.fixture

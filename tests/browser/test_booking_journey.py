@@ -8,10 +8,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.models import Booking, BookingStatus, LiveSession, Role, SessionHost
-from course.sessions import SessionFormat
+from app.models import Booking, BookingStatus, LiveSession, Role
 
-from .conftest import MODULE, THEME, sign_in
+from ..conftest import add_live_session
+from .conftest import MODULE, sign_in
 
 STARTS_AT = (datetime.now(UTC) + timedelta(days=10)).replace(hour=13, minute=0, second=0, microsecond=0)
 
@@ -22,28 +22,15 @@ def label(moment: datetime) -> str:
     return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
 
 
-def publish_session(engine: Engine, mentor_id: int) -> int:
+def publish_session(engine: Engine, mentor) -> int:
     with Session(engine) as session:
-        live_session = LiveSession(
-            uid="browser-journey@speak-digital",
-            theme_id=THEME,
-            format=SessionFormat.COLLECTIVE,
-            capacity=10,
-            starts_at=STARTS_AT,
-            duration_minutes=90,
-            site="Lyon",
-            room="Room 2.14",
-            created_by_id=mentor_id,
-            hosts=[SessionHost(mentor_id=mentor_id, position=0)],
-        )
-        session.add(live_session)
-        session.commit()
+        live_session = add_live_session(session, [mentor], STARTS_AT, capacity=10, room="Room 2.14", uid="browser-journey@speak-digital")
         return live_session.id
 
 
 def test_a_learner_books_from_a_module_sees_it_at_home_downloads_the_invitation_and_cancels(page: Page, engine: Engine, people, learner) -> None:
     mentor = people.create(Role.MENTOR, name="Yanis Mentor")
-    session_id = publish_session(engine, mentor.id)
+    session_id = publish_session(engine, mentor)
     sign_in(page, learner)
 
     page.goto(f"/modules/{MODULE}")

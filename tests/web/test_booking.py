@@ -5,30 +5,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Booking, BookingStatus, LiveSession, Notification, Role, SessionFeedback, SessionHost, SessionStatus
+from app.models import Booking, BookingStatus, LiveSession, Notification, Role, SessionFeedback, SessionStatus
 from course.sessions import SessionFormat
 
-from ..conftest import csrf_token
+from ..conftest import add_live_session, csrf_token
 
 THEME = "information-management"
 
 
 def make_session(db_session, mentor, *, starts_in=timedelta(days=3), fmt=SessionFormat.COLLECTIVE, capacity=5, co_hosts=(), minutes=90):
-    live_session = LiveSession(
-        uid=f"test-{datetime.now(UTC).timestamp()}-{mentor.id}-{starts_in}@speak-digital",
-        theme_id=THEME,
-        format=fmt,
-        capacity=1 if fmt is SessionFormat.INDIVIDUAL else capacity,
-        starts_at=datetime.now(UTC).replace(microsecond=0) + starts_in,
-        duration_minutes=minutes,
-        site="Lyon",
-        room="Room 4.01",
-        created_by_id=mentor.id,
-        hosts=[SessionHost(mentor_id=host.id, position=i) for i, host in enumerate((mentor, *co_hosts))],
-    )
-    db_session.add(live_session)
-    db_session.commit()
-    return live_session
+    starts_at = datetime.now(UTC).replace(microsecond=0) + starts_in
+    return add_live_session(db_session, [mentor, *co_hosts], starts_at, fmt=fmt, capacity=capacity, minutes=minutes)
 
 
 @pytest.fixture

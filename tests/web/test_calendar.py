@@ -7,8 +7,9 @@ import pytest
 from icalendar import Calendar
 
 from app.calendar import invitation
-from app.models import LiveSession, Role, SessionHost, SessionStatus
-from course.sessions import SessionFormat
+from app.models import Role, SessionStatus
+
+from ..conftest import add_live_session
 
 THEME = "information-management"
 PARIS = ZoneInfo("Europe/Paris")
@@ -30,24 +31,7 @@ def attendee(people):
 
 
 def make_session(db_session, hosts, starts_at, minutes=90, **place):
-    live_session = LiveSession(
-        uid=f"calendar-{starts_at.timestamp()}-{hosts[0].id}@speak-digital",
-        theme_id=THEME,
-        format=SessionFormat.COLLECTIVE,
-        capacity=5,
-        starts_at=starts_at,
-        duration_minutes=minutes,
-        time_zone="Europe/Paris",
-        site=place.get("site", "Lyon"),
-        room=place.get("room", "Room 4.01"),
-        video_url=place.get("video_url"),
-        note=place.get("note"),
-        created_by_id=hosts[0].id,
-        hosts=[SessionHost(mentor_id=host.id, position=i) for i, host in enumerate(hosts)],
-    )
-    db_session.add(live_session)
-    db_session.commit()
-    return db_session.get(LiveSession, live_session.id)
+    return add_live_session(db_session, hosts, starts_at, minutes=minutes, **place)
 
 
 def parsed(live_session, attendee, method="REQUEST"):

@@ -14,12 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.mail import deliver, session_message
-from app.models import Booking, BookingStatus, LiveSession, Notification, ReminderSent, Role, SessionHost, SessionStatus
+from app.models import Booking, BookingStatus, Notification, ReminderSent, Role, SessionStatus
 from app.notify import Event
 from app.reminders import TWO_DAYS, TWO_HOURS, claim_reminder, send_due_reminders, send_reminders_command
-from course.sessions import SessionFormat
 
-from ..conftest import csrf_token
+from ..conftest import add_live_session, csrf_token
 
 THEME = "information-management"
 PARIS = ZoneInfo("Europe/Paris")
@@ -82,24 +81,7 @@ def martine(people):
 
 
 def make_session(db_session, mentor, starts_at, minutes=90, **fields):
-    live_session = LiveSession(
-        uid=f"mail-{starts_at.timestamp()}-{mentor.id}-{fields.get('note')}@speak-digital",
-        theme_id=THEME,
-        format=SessionFormat.COLLECTIVE,
-        capacity=5,
-        starts_at=starts_at,
-        duration_minutes=minutes,
-        site=fields.get("site", "Lyon"),
-        room=fields.get("room", "Room 4.01"),
-        video_url=fields.get("video_url"),
-        note=fields.get("note"),
-        status=fields.get("status", SessionStatus.SCHEDULED),
-        created_by_id=mentor.id,
-        hosts=[SessionHost(mentor_id=mentor.id, position=0)],
-    )
-    db_session.add(live_session)
-    db_session.commit()
-    return live_session
+    return add_live_session(db_session, [mentor], starts_at, minutes=minutes, **fields)
 
 
 def book(db_session, live_session, learner, status=BookingStatus.CONFIRMED):
