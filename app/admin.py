@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from . import statistics
 from .booking import management_chain_of
 from .extensions import db
 from .forms import PersonForm, RoleForm
@@ -39,7 +40,8 @@ def set_role(user_id: int) -> Response:
     new_role = Role(form.role.data)
     if person.id == current_user.id and new_role is not Role.ADMIN:
         abort(400, description="You cannot remove your own administrator role. Ask another administrator.")
-    person.role = new_role
+    with statistics.tracking(db.session, [person.id]):  # who counts as a learner changes the figures
+        person.role = new_role
     flash(f"{person.name} is now {new_role.value}.", "success")
     return redirect(url_for("admin.users"))
 

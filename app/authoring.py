@@ -19,6 +19,7 @@ from course import ContentError, Module, Problem, parse_module, render_module
 from course.catalog import MODULE_LINK_RE
 from course.frontmatter import is_slug
 
+from . import statistics
 from .content import MODULE_HREF, copy_outline, source_digest
 from .models import ModuleRecord, ModuleRevision, QuestionAnswer, RevisionOrigin, ThemeRecord, User, utcnow
 
@@ -110,6 +111,8 @@ def publish(session: Session, record: ModuleRecord, revision: ModuleRevision) ->
     record.current_revision = revision
     revision.published_at = utcnow()
     session.flush()
+    # A module published for the first time changes what "completed the theme" means for everyone.
+    statistics.ensure_current(session)
 
 
 def restore(session: Session, author: User, record: ModuleRecord, number: int) -> ModuleRevision:

@@ -15,7 +15,7 @@ from werkzeug.serving import run_simple
 
 from course import ContentError, load_catalog
 
-from . import create_app
+from . import create_app, statistics
 from .config import ConfigError
 from .content import ExportError, export_course, import_catalog
 from .demo import ensure_demo_accounts
@@ -66,6 +66,9 @@ def db_upgrade() -> None:
     """Bring the database schema up to date."""
     upgrade(_engine())
     click.echo(f"Database schema at revision {current_revision(_engine())}.")
+    if statistics.ensure_current(db.session):
+        db.session.commit()
+        click.echo("HR statistics rebuilt for the published course.")
 
 
 @main.group("content")

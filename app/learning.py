@@ -19,6 +19,7 @@ from course.grade import Answer
 from course.progress import ModuleOutline, ModuleStatus, is_module_passed
 from course.progress import ModuleRecord as ProgressRecord
 
+from . import statistics
 from .models import ModuleProgress, ModuleRecord, ModuleRevision, QuestionAnswer, QuizAttempt, ThemeRecord, utcnow
 
 
@@ -75,7 +76,13 @@ def _progress_row(session: Session, user_id: int, module_id: str) -> ModuleProgr
     now = utcnow()
     _insert_ignoring_duplicate(
         session,
-        {"user_id": user_id, "module_id": module_id, "status": ModuleStatus.IN_PROGRESS, "first_opened_at": now, "last_viewed_at": now},
+        {
+            "user_id": user_id,
+            "module_id": module_id,
+            "status": ModuleStatus.IN_PROGRESS,
+            "first_opened_at": now,
+            "last_viewed_at": now,
+        },
     )
     row = session.scalar(select(ModuleProgress).where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module_id))
     if row is None:  # pragma: no cover - the insert above guarantees a row
@@ -85,9 +92,19 @@ def _progress_row(session: Session, user_id: int, module_id: str) -> ModuleProgr
 
 def open_module(session: Session, user_id: int, module_id: str) -> ModuleProgress:
     """Record that a learner opened a module: not started becomes in progress; the last view is now."""
-    row = _progress_row(session, user_id, module_id)
-    row.last_viewed_at = utcnow()
-    session.flush()
+    opened_before = session.scalar(
+        select(ModuleProgress.id).where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module_id)
+    )
+    if opened_before is not None:
+        # A later visit changes no event the rollups count, only the learner's last visit.
+        row = _progress_row(session, user_id, module_id)
+        row.last_viewed_at = utcnow()
+        session.flush()
+        statistics.refresh_learner_stats(session, [user_id])
+        return row
+    with statistics.tracking(session, [user_id]):
+        row = _progress_row(session, user_id, module_id)
+        row.last_viewed_at = utcnow()
     return row
 
 
@@ -102,13 +119,22 @@ def submit_quiz(
     session: Session, user_id: int, module: ModuleRecord, revision: ModuleRevision, quiz_id: str, answers: Mapping[str, Answer]
 ) -> tuple[QuizAttempt, QuizResult]:
     """Grade an attempt, store it whole, and update the learner's best score and completion."""
+    with statistics.tracking(session, [user_id]):
+        return _submit_quiz(session, user_id, module, revision, quiz_id, answers)
+
+
+def _submit_quiz(
+    session: Session, user_id: int, module: ModuleRecord, revision: ModuleRevision, quiz_id: str, answers: Mapping[str, Answer]
+) -> tuple[QuizAttempt, QuizResult]:
     parsed = parsed_revision(revision)
     quiz = parsed.quiz(quiz_id)
     if quiz is None:
         raise LookupError(quiz_id)
     result = grade(quiz, answers, module.pass_mark)
     first_try = not session.scalar(
-        select(func.count()).select_from(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id, QuizAttempt.quiz_id == quiz.id)
+        select(func.count())
+        .select_from(QuizAttempt)
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id, QuizAttempt.quiz_id == quiz.id)
     )
     attempt = QuizAttempt(
         user_id=user_id,
@@ -121,6 +147,7 @@ def submit_quiz(
         score=result.score,
         pass_mark=result.pass_mark,
         passed=result.passed,
+        first_try=first_try,
     )
     session.add(attempt)
     session.flush()
@@ -158,7 +185,9 @@ def answer_key(quiz: Quiz, question_id: str, given: tuple[str, ...]) -> str:
 def _passed_quiz_ids(session: Session, user_id: int, module_id: str) -> set[str]:
     return set(
         session.scalars(
-            select(QuizAttempt.quiz_id).where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module_id, QuizAttempt.passed)
+            select(QuizAttempt.quiz_id).where(
+                QuizAttempt.user_id == user_id, QuizAttempt.module_id == module_id, QuizAttempt.passed
+            )
         )
     )
 
@@ -178,9 +207,9 @@ def _module_best_score(session: Session, user_id: int, module: ModuleRecord) -> 
 
 def mark_done(session: Session, user_id: int, module: ModuleRecord) -> ModuleProgress:
     """Complete a module without a quiz."""
-    row = _progress_row(session, user_id, module.id)
-    _complete(row)
-    session.flush()
+    with statistics.tracking(session, [user_id]):
+        row = _progress_row(session, user_id, module.id)
+        _complete(row)
     return row
 
 

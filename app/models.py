@@ -7,13 +7,14 @@ re-imported or edited without touching what learners did.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -234,7 +235,52 @@ class QuizAttempt(Base):
     score: Mapped[int]
     pass_mark: Mapped[int]
     passed: Mapped[bool]
+    # The learner's first attempt at this quiz: the first-try pass rate counts these.
+    first_try: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[Timestamp]
+
+
+class LearnerStats(Base):
+    """One learner's progress through the published course in one row, kept up to date where progress is recorded.
+
+    The HR dashboard groups these rows (one per learner) instead of every progress row (one per learner and module).
+    """
+
+    __tablename__ = "learner_stats"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    first_opened_at: Mapped[Timestamp]
+    last_viewed_at: Mapped[Timestamp]
+    modules_done: Mapped[int]
+    last_completed_at: Mapped[OptionalTimestamp]
+
+
+class DailyCount(Base):
+    """How many times a learning event happened on one day, over every active learner: the HR dashboard's rollup.
+
+    `measure` names the event (a module opened, a theme completed, a first-try answer...), `subject` the module or
+    theme, `detail` the question or the tenths of days a completion took; `total` sums a value (scores, passes, right
+    answers) over the `n` events. Kept exact by applying each learner's change as a difference (see app.statistics).
+    """
+
+    __tablename__ = "daily_counts"
+
+    measure: Mapped[str] = mapped_column(String(30), primary_key=True)
+    subject: Mapped[ContentId] = mapped_column(primary_key=True)
+    detail: Mapped[ContentId] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int]
+    total: Mapped[int]
+
+
+class StatisticsState(Base):
+    """What the rollups were last rebuilt for: the published course they count, as a fingerprint."""
+
+    __tablename__ = "statistics_state"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[Timestamp]
 
 
 class LoginFailure(Base):
@@ -297,7 +343,9 @@ class LiveSession(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
 
-    hosts: Mapped[list[SessionHost]] = relationship(back_populates="session", cascade="all, delete-orphan", order_by="SessionHost.position")
+    hosts: Mapped[list[SessionHost]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="SessionHost.position"
+    )
     # Read-only: the theme is set through `theme_id`; this only loads its title for e-mail and invitations.
     theme: Mapped[ThemeRecord] = relationship(viewonly=True)
 
@@ -420,7 +468,17 @@ class QuestionAnswer(Base):
     """
 
     __tablename__ = "question_answers"
-    __table_args__ = (Index("ix_question_answers_module_question", "module_id", "question_id"),)
+    __table_args__ = (
+        Index("ix_question_answers_module_question", "module_id", "question_id"),
+        # First-try answers of the people a site or department filter selects, read from the index alone.
+        Index(
+            "ix_question_answers_first_try",
+            "user_id",
+            postgresql_include=["module_id", "question_id", "correct", "created_at"],
+            postgresql_where=text("first_try"),
+            sqlite_where=text("first_try"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id"), index=True)

@@ -27,6 +27,8 @@ from app.migrate import upgrade
 from app.models import (
     Base,
     Booking,
+    DailyCount,
+    LearnerStats,
     LiveSession,
     LoginFailure,
     MediaFile,
@@ -64,6 +66,8 @@ PEOPLE_TABLES = (
     QuestionAnswer,
     QuizAttempt,
     ModuleProgress,
+    LearnerStats,
+    DailyCount,
     MediaFile,
     LoginFailure,
     User,  # last: everything above may refer to people

@@ -17,6 +17,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import statistics
 from ..forms import is_email_address
 from ..models import Role, User
 
@@ -231,17 +232,20 @@ def import_people(session: Session, data: bytes, allow_admin: bool = False) -> I
         return ImportResult(problems=refused.problems)
     users = {u.email.lower(): u for u in session.scalars(select(User).where(func.lower(User.email).in_([r.email for r in rows])))}
     result = ImportResult()
-    for row in rows:
-        user = users.get(row.email)
-        if user is None:
-            user = User(email=row.email, password_hash=UNSET_PASSWORD, auth_version=1, active=True)
-            session.add(user)
-            users[row.email] = user
-            result.created.append(user)
-        else:
-            result.updated.append(user)
-        user.name, user.site, user.department, user.birth_year, user.role = row.name, row.site, row.department, row.birth_year, row.role
-    session.flush()
+    # Someone who becomes, or stops being, a learner enters or leaves the programme's figures.
+    changing_role = [users[row.email].id for row in rows if row.email in users and users[row.email].role != row.role]
+    with statistics.tracking(session, changing_role):
+        for row in rows:
+            user = users.get(row.email)
+            if user is None:
+                user = User(email=row.email, password_hash=UNSET_PASSWORD, auth_version=1, active=True)
+                session.add(user)
+                users[row.email] = user
+                result.created.append(user)
+            else:
+                result.updated.append(user)
+            user.name, user.site, user.department, user.birth_year, user.role = row.name, row.site, row.department, row.birth_year, row.role
+        session.flush()
     _link_managers(session, rows, users)
     return result
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, func, select
 from sqlalchemy.orm import Session, aliased
@@ -21,15 +21,15 @@ from sqlalchemy.orm import Session, aliased
 from course.progress import ModuleStatus
 from course.sessions import SessionFormat
 
+from .. import statistics
 from ..models import (
     Attendance,
     Booking,
     BookingStatus,
+    LearnerStats,
     LiveSession,
     ModuleProgress,
     ModuleRecord,
-    QuestionAnswer,
-    QuizAttempt,
     Role,
     SessionFeedback,
     SessionHost,
@@ -38,10 +38,12 @@ from ..models import (
     User,
     utcnow,
 )
-from .sql import DaysBetween, YearMonth
+from .sql import YearMonth
 
 Cell = str | int | float | None
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+R = TypeVar("R")
+MEMO = "hr_dashboard_figures"
 SMALL_GROUP = 5
 SUPPRESSED = "fewer than 5"
 NO_DEPARTMENT = "(none)"
@@ -120,14 +122,7 @@ def percent(part: Any, whole: Any) -> float | None:
 
 
 def _people(filters: Filters) -> Subquery:
-    query = select(User.id, User.site, User.department, User.birth_year, User.created_at).where(
-        User.role == Role.LEARNER, User.active.is_(True)
-    )
-    if filters.site:
-        query = query.where(User.site == filters.site)
-    if filters.department:
-        query = query.where(User.department == filters.department)
-    return query.subquery("people")
+    return statistics.learners(site=filters.site, department=filters.department)
 
 
 def _published(theme: str | None = None) -> ColumnElement[bool]:
@@ -139,111 +134,159 @@ def _module_count(session: Session) -> int:
     return _int(session.scalar(select(func.count()).select_from(ModuleRecord).where(_published())))
 
 
-def _per_learner(people: Subquery) -> Subquery:
-    """One row per learner who opened a module: first opening, last completion, last visit, modules done."""
-    progress = ModuleProgress
-    return (
-        select(
-            progress.user_id,
-            func.min(progress.first_opened_at).label("first_opened"),
-            func.max(progress.completed_at).label("last_completed"),
-            func.max(progress.last_viewed_at).label("last_viewed"),
-            _count_if(progress.status == ModuleStatus.COMPLETED).label("done"),
-        )
-        .join(people, people.c.id == progress.user_id)
-        .join(ModuleRecord, and_(ModuleRecord.id == progress.module_id, _published()))
-        .group_by(progress.user_id)
-        .subquery("per_learner")
-    )
+def _themes_with_modules() -> Subquery:
+    return select(ModuleRecord.theme_id).where(_published()).group_by(ModuleRecord.theme_id).subquery("themes_with_modules")
 
 
-def _per_learner_theme(people: Subquery, filters: Filters) -> Subquery:
-    progress = ModuleProgress
-    return (
-        select(
-            progress.user_id,
-            ModuleRecord.theme_id,
-            func.min(progress.first_opened_at).label("first_opened"),
-            func.max(progress.completed_at).label("last_completed"),
-            _count_if(progress.status == ModuleStatus.COMPLETED).label("done"),
-        )
-        .join(people, people.c.id == progress.user_id)
-        .join(ModuleRecord, and_(ModuleRecord.id == progress.module_id, _published(filters.theme)))
-        .group_by(progress.user_id, ModuleRecord.theme_id)
-        .subquery("per_learner_theme")
-    )
+def _memoized(session: Session, key: tuple[Any, ...], compute: Callable[[], R]) -> R:
+    """Within one dashboard, a figure several tables share is computed once (see dashboard())."""
+    memo = session.info.get(MEMO)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return cast(R, memo[key])
 
 
-def _theme_sizes() -> Subquery:
-    return select(ModuleRecord.theme_id, func.count().label("size")).where(_published()).group_by(ModuleRecord.theme_id).subquery("sizes")
+# ---- daily counts (see app.statistics) ----------------------------------------------------------------------
 
 
-def _themes(session: Session, filters: Filters) -> list[tuple[str, str]]:
-    query = select(ThemeRecord.id, ThemeRecord.title).order_by(ThemeRecord.position)
-    if filters.theme:
-        query = query.where(ThemeRecord.id == filters.theme)
-    return [(theme_id, title) for theme_id, title in session.execute(query)]
+def _counts(filters: Filters, *measures: str) -> Subquery:
+    return statistics.counts_source(measures, filters.site, filters.department)
+
+
+def _in_days(counts: Subquery, filters: Filters) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [counts.c.day.is_not(None)]
+    if filters.date_from is not None:
+        conditions.append(counts.c.day >= filters.date_from)
+    if filters.date_to is not None:
+        conditions.append(counts.c.day <= filters.date_to)
+    return and_(*conditions)
+
+
+def _sum_of(counts: Subquery, measure: str, column: str = "n") -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((counts.c.measure == measure, counts.c[column]), else_=0)), 0)
+
+
+def _per_subject(filters: Filters, measures: dict[str, str], totals: tuple[str, ...] = ()) -> Subquery:
+    """Per subject (module or theme) in the period: the count of each measure, labelled, and the totals asked for."""
+    counts = _counts(filters, *measures.values())
+    columns = [_sum_of(counts, measure).label(label) for label, measure in measures.items()]
+    columns += [_sum_of(counts, measures[label], "total").label(f"{label}_total") for label in totals]
+    return select(counts.c.subject, *columns).where(_in_days(counts, filters)).group_by(counts.c.subject).subquery("per_subject")
 
 
 # ---- learning -------------------------------------------------------------------------------------------
 
 
-def learning_summary(session: Session, filters: Filters) -> Table:
-    """Learners registered, active, started, completed all five themes, at risk; median days to complete a module."""
+@dataclass(frozen=True)
+class Group:
+    """The learners of one site, department and age band, with what they did in the period."""
+
+    site: str
+    department: str
+    age_band: str
+    learners: int
+    registered: int
+    active: int
+    started: int
+    completed: int
+    at_risk: int
+
+
+def _age_band(people: Subquery, year: int) -> ColumnElement[str]:
+    age = year - people.c.birth_year
+    return case(
+        (people.c.birth_year.is_(None), "unknown"),
+        (age < 30, "under 30"),
+        (age < 45, "30-44"),
+        (age < 55, "45-54"),
+        else_="55 and over",
+    )
+
+
+def learner_groups(session: Session, filters: Filters) -> list[Group]:
+    """Learners grouped by site, department and age band, from one row per learner: a few hundred groups at most."""
+    return _memoized(session, ("groups", filters), lambda: _learner_groups(session, filters))
+
+
+def _learner_groups(session: Session, filters: Filters) -> list[Group]:
     people = _people(filters)
-    learners = _per_learner(people)
+    summary = LearnerStats
     total = _module_count(session)
     since = filters.as_of - timedelta(days=INACTIVE_DAYS)
-    registered, active, started, completed, at_risk = session.execute(
+    site = people.c.site
+    department = func.coalesce(people.c.department, NO_DEPARTMENT)
+    band = _age_band(people, filters.as_of.year)
+    query = (
         select(
+            site,
+            department,
+            band,
+            func.count(),
             _count_if(_in_period(people.c.created_at, filters)),
-            _count_if(and_(learners.c.last_viewed >= since, learners.c.last_viewed <= filters.as_of)),
-            _count_if(_in_period(learners.c.first_opened, filters)),
-            _count_if(and_(learners.c.done == total, _in_period(learners.c.last_completed, filters))),
-            _count_if(and_(learners.c.done < total, learners.c.last_viewed < since)),
-        ).select_from(people.outerjoin(learners, learners.c.user_id == people.c.id))
-    ).one()
+            _count_if(and_(summary.last_viewed_at >= since, summary.last_viewed_at <= filters.as_of)),
+            _count_if(_in_period(summary.first_opened_at, filters)),
+            _count_if(and_(summary.modules_done == total, _in_period(summary.last_completed_at, filters))),
+            _count_if(and_(summary.modules_done < total, summary.last_viewed_at < since)),
+        )
+        .select_from(people.outerjoin(summary, summary.user_id == people.c.id))
+        .group_by(site, department, band)
+    )
+    return [Group(str(s), str(d), str(b), *map(_int, figures)) for s, d, b, *figures in session.execute(query)]
+
+
+def learning_summary(session: Session, filters: Filters) -> Table:
+    """Learners registered, active, started, completed all five themes, at risk; median days to complete a module."""
+    groups = learner_groups(session, filters)
     rows: tuple[tuple[Cell, ...], ...] = (
-        ("Learners registered", _int(registered)),
-        (f"Active in the last {INACTIVE_DAYS} days", _int(active)),
-        ("Started the course", _int(started)),
-        ("Completed all five themes", _int(completed)),
-        (f"At risk: started, not completed, inactive for {INACTIVE_DAYS} days", _int(at_risk)),
+        ("Learners registered", sum(g.registered for g in groups)),
+        (f"Active in the last {INACTIVE_DAYS} days", sum(g.active for g in groups)),
+        ("Started the course", sum(g.started for g in groups)),
+        ("Completed all five themes", sum(g.completed for g in groups)),
+        (f"At risk: started, not completed, inactive for {INACTIVE_DAYS} days", sum(g.at_risk for g in groups)),
         ("Median days from opening a module to completing it", median_days_to_complete(session, filters)),
     )
     return Table("learning", "Learning at a glance", ("Figure", "Value"), rows)
 
 
 def median_days_to_complete(session: Session, filters: Filters) -> float | None:
-    """The median of days from first opening a module to completing it, over completions in the period."""
-    people = _people(filters)
-    progress = ModuleProgress
-    days = DaysBetween(progress.first_opened_at, progress.completed_at)
-    ranked = (
-        select(days.label("days"), func.row_number().over(order_by=days).label("position"), func.count().over().label("total"))
-        .join(people, people.c.id == progress.user_id)
-        .join(ModuleRecord, and_(ModuleRecord.id == progress.module_id, _published(filters.theme)))
-        .where(progress.status == ModuleStatus.COMPLETED, _in_period(progress.completed_at, filters))
-        .subquery("ranked")
-    )
-    middle = ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
-    return _number(session.scalar(select(func.avg(ranked.c.days)).where(middle)))
+    """The median of days from first opening a module to completing it, over completions in the period.
+
+    Exact to a tenth of a day under 3 days, then to half a day, a day, a week (see statistics.duration_bucket).
+    """
+    counts = _counts(filters, statistics.COMPLETION_TENTHS)
+    query = select(counts.c.detail, func.sum(counts.c.n)).where(_in_days(counts, filters)).group_by(counts.c.detail)
+    if filters.theme:
+        query = query.where(counts.c.subject == filters.theme)
+    histogram = sorted((int(tenths), _int(n)) for tenths, n in session.execute(query))
+    return median_of_histogram(histogram)
+
+
+def median_of_histogram(histogram: list[tuple[int, int]]) -> float | None:
+    """The median, in days, of values given in tenths of a day as (value, how many) pairs sorted by value."""
+    size = sum(n for _value, n in histogram)
+    if not size:
+        return None
+    wanted = [(size + 1) // 2, (size + 2) // 2]
+    found: list[int] = []
+    seen = 0
+    for value, n in histogram:
+        seen += n
+        while wanted and wanted[0] <= seen:
+            found.append(value)
+            wanted.pop(0)
+    return round(sum(found) / len(found) / 10, 1)
 
 
 def themes(session: Session, filters: Filters) -> Table:
     """Per theme: learners who started it, who completed every module of it, and the completion rate."""
-    people = _people(filters)
-    per_theme = _per_learner_theme(people, filters)
-    sizes = _theme_sizes()
+    per_theme = _per_subject(filters, {"started": statistics.THEME_STARTED, "done": statistics.THEME_COMPLETED})
+    with_modules = _themes_with_modules()
     query = (
-        select(
-            ThemeRecord.title,
-            _count_if(_in_period(per_theme.c.first_opened, filters)),
-            _count_if(and_(per_theme.c.done == sizes.c.size, _in_period(per_theme.c.last_completed, filters))),
-        )
-        .join(sizes, sizes.c.theme_id == ThemeRecord.id)
-        .outerjoin(per_theme, per_theme.c.theme_id == ThemeRecord.id)
-        .group_by(ThemeRecord.id, ThemeRecord.title, ThemeRecord.position)
+        select(ThemeRecord.title, per_theme.c.started, per_theme.c.done)
+        .join(with_modules, with_modules.c.theme_id == ThemeRecord.id)
+        .outerjoin(per_theme, per_theme.c.subject == ThemeRecord.id)
         .order_by(ThemeRecord.position)
     )
     if filters.theme:
@@ -254,55 +297,29 @@ def themes(session: Session, filters: Filters) -> Table:
 
 def modules(session: Session, filters: Filters) -> Table:
     """Per module: learners who opened it and completed it in the period, and the completion rate."""
-    people = _people(filters)
-    progress = (
-        select(ModuleProgress.module_id, ModuleProgress.first_opened_at, ModuleProgress.completed_at, ModuleProgress.status)
-        .join(people, people.c.id == ModuleProgress.user_id)
-        .subquery("progress")
-    )
+    per_module = _per_subject(filters, {"opened": statistics.MODULE_OPENED, "done": statistics.MODULE_COMPLETED})
     query = (
-        select(
-            ModuleRecord.title,
-            ThemeRecord.title,
-            _count_if(_in_period(progress.c.first_opened_at, filters)),
-            _count_if(and_(progress.c.status == ModuleStatus.COMPLETED, _in_period(progress.c.completed_at, filters))),
-        )
+        select(ModuleRecord.title, ThemeRecord.title, per_module.c.opened, per_module.c.done)
         .join(ThemeRecord, ThemeRecord.id == ModuleRecord.theme_id)
-        .outerjoin(progress, progress.c.module_id == ModuleRecord.id)
+        .outerjoin(per_module, per_module.c.subject == ModuleRecord.id)
         .where(_published(filters.theme))
-        .group_by(ModuleRecord.id, ModuleRecord.title, ModuleRecord.position, ThemeRecord.title, ThemeRecord.position)
         .order_by(ThemeRecord.position, ModuleRecord.position)
     )
-    rows = tuple((title, theme, _int(opened), _int(done), percent(done, opened)) for title, theme, opened, done in session.execute(query))
-    return Table("modules", "Modules: opened and completed", ("Module", "Theme", "Opened", "Completed", "Completion rate (%)"), rows)
+    rows = tuple(
+        (title, theme, _int(opened), _int(done), percent(done, opened)) for title, theme, opened, done in session.execute(query)
+    )
+    return Table(
+        "modules", "Modules: opened and completed", ("Module", "Theme", "Opened", "Completed", "Completion rate (%)"), rows
+    )
 
 
 def funnel(session: Session, filters: Filters) -> Table:
-    """Per theme: learners who opened a module, tried a quiz, passed a quiz."""
-    people = _people(filters)
-    opened = _per_learner_theme(people, filters)
-    opened_per_theme = (
-        select(opened.c.theme_id, _count_if(_in_period(opened.c.first_opened, filters)).label("opened"))
-        .group_by(opened.c.theme_id)
-        .subquery("opened_per_theme")
-    )
-    attempts = (
-        select(QuizAttempt.user_id, ModuleRecord.theme_id, func.max(case((QuizAttempt.passed, 1), else_=0)).label("passed"))
-        .join(people, people.c.id == QuizAttempt.user_id)
-        .join(ModuleRecord, and_(ModuleRecord.id == QuizAttempt.module_id, _published(filters.theme)))
-        .where(_in_period(QuizAttempt.created_at, filters))
-        .group_by(QuizAttempt.user_id, ModuleRecord.theme_id)
-        .subquery("attempts")
-    )
-    tried = (
-        select(attempts.c.theme_id, func.count().label("tried"), func.sum(attempts.c.passed).label("passed"))
-        .group_by(attempts.c.theme_id)
-        .subquery("tried")
-    )
+    """Per theme: learners who first opened one of its modules, first tried one of its quizzes, first passed one, in the period."""
+    stages = {"opened": statistics.THEME_STARTED, "tried": statistics.QUIZ_TRIED, "passed": statistics.QUIZ_PASSED}
+    per_theme = _per_subject(filters, stages)
     query = (
-        select(ThemeRecord.title, opened_per_theme.c.opened, tried.c.tried, tried.c.passed)
-        .outerjoin(opened_per_theme, opened_per_theme.c.theme_id == ThemeRecord.id)
-        .outerjoin(tried, tried.c.theme_id == ThemeRecord.id)
+        select(ThemeRecord.title, per_theme.c.opened, per_theme.c.tried, per_theme.c.passed)
+        .outerjoin(per_theme, per_theme.c.subject == ThemeRecord.id)
         .order_by(ThemeRecord.position)
     )
     if filters.theme:
@@ -315,57 +332,42 @@ def funnel(session: Session, filters: Filters) -> Table:
 
 
 def quizzes(session: Session, filters: Filters) -> Table:
-    """Per module with a quiz: attempts, average score, and the share of learners who passed at their first try."""
-    people = _people(filters)
-    attempt = QuizAttempt
-    scores = (
-        select(attempt.module_id, func.count().label("attempts"), func.avg(attempt.score).label("score"))
-        .join(people, people.c.id == attempt.user_id)
-        .where(_in_period(attempt.created_at, filters))
-        .group_by(attempt.module_id)
-        .subquery("scores")
-    )
-    firsts = (
-        select(func.min(attempt.id).label("id"))
-        .join(people, people.c.id == attempt.user_id)
-        .group_by(attempt.user_id, attempt.quiz_id)
-        .subquery("firsts")
-    )
-    first_tries = (
-        select(attempt.module_id, func.count().label("tries"), _count_if(attempt.passed).label("passed"))
-        .join(firsts, firsts.c.id == attempt.id)
-        .where(_in_period(attempt.created_at, filters))
-        .group_by(attempt.module_id)
-        .subquery("first_tries")
-    )
+    """Per module with a quiz: attempts, average score, and the share of first tries that passed."""
+    measures = {"attempts": statistics.ATTEMPTS, "firsts": statistics.FIRST_TRIES}
+    per_module = _per_subject(filters, measures, totals=("attempts", "firsts"))
     query = (
-        select(ModuleRecord.title, scores.c.attempts, scores.c.score, first_tries.c.tries, first_tries.c.passed)
+        select(
+            ModuleRecord.title, per_module.c.attempts, per_module.c.attempts_total, per_module.c.firsts, per_module.c.firsts_total
+        )
         .join(ThemeRecord, ThemeRecord.id == ModuleRecord.theme_id)
-        .join(scores, scores.c.module_id == ModuleRecord.id)
-        .outerjoin(first_tries, first_tries.c.module_id == ModuleRecord.id)
-        .where(_published(filters.theme))
+        .join(per_module, per_module.c.subject == ModuleRecord.id)
+        .where(_published(filters.theme), per_module.c.attempts > 0)
         .order_by(ThemeRecord.position, ModuleRecord.position)
     )
-    rows = tuple((title, _int(n), _number(score), percent(passed, tries)) for title, n, score, tries, passed in session.execute(query))
+    rows = tuple(
+        (title, _int(n), _number(_int(scores) / _int(n)), percent(passed, tries))
+        for title, n, scores, tries, passed in session.execute(query)
+    )
     return Table("quizzes", "Quizzes per module", ("Module", "Attempts", "Average score (%)", "First-try pass rate (%)"), rows)
 
 
 def hardest_questions(session: Session, filters: Filters, limit: int = 10) -> Table:
     """The questions with the lowest share of right answers at the first try."""
-    people = _people(filters)
-    answer = QuestionAnswer
-    right = _count_if(answer.correct)
+    counts = _counts(filters, statistics.FIRST_TRY_ANSWERS)
+    answers, right = func.sum(counts.c.n), func.sum(counts.c.total)
     query = (
-        select(ModuleRecord.title, answer.question_id, func.count().label("answers"), right.label("right"))
-        .join(people, people.c.id == answer.user_id)
-        .join(ModuleRecord, and_(ModuleRecord.id == answer.module_id, _published(filters.theme)))
-        .where(answer.first_try.is_(True), _in_period(answer.created_at, filters))
-        .group_by(ModuleRecord.title, answer.module_id, answer.question_id)
-        .order_by((right * 1.0 / func.count()).asc(), func.count().desc(), answer.module_id, answer.question_id)
+        select(ModuleRecord.title, counts.c.detail, answers, right)
+        .join(ModuleRecord, and_(ModuleRecord.id == counts.c.subject, _published(filters.theme)))
+        .where(_in_days(counts, filters))
+        .group_by(ModuleRecord.title, counts.c.subject, counts.c.detail)
+        .having(answers > 0)
+        .order_by((right * 1.0 / answers).asc(), answers.desc(), counts.c.subject, counts.c.detail)
         .limit(limit)
     )
     rows = tuple((title, question, _int(n), percent(ok, n)) for title, question, n, ok in session.execute(query))
-    return Table("hardest-questions", "Hardest questions", ("Module", "Question", "First-try answers", "Right at first try (%)"), rows)
+    return Table(
+        "hardest-questions", "Hardest questions", ("Module", "Question", "First-try answers", "Right at first try (%)"), rows
+    )
 
 
 # ---- live sessions and mentors ---------------------------------------------------------------------------
@@ -423,7 +425,9 @@ def live_sessions(session: Session, filters: Filters) -> Table:
         ("Fill rate (%)", percent(booked, offered)),
         ("No-show rate (%)", percent(no_shows, attended + no_shows)),
     )
-    return Table("sessions", "Live sessions", ("Figure", "Value"), rows, "Site filters by the session's site; department does not apply.")
+    return Table(
+        "sessions", "Live sessions", ("Figure", "Value"), rows, "Site filters by the session's site; department does not apply."
+    )
 
 
 def waiting_lists(session: Session, filters: Filters) -> Table:
@@ -473,7 +477,9 @@ def mentors(session: Session, filters: Filters) -> Table:
         for site, active, sessions, minutes in session.execute(led.group_by(mentor.site).order_by(mentor.site))
     )
     columns = ("Site", "Active mentors", "Sessions led", "Hours", "Learners reached")
-    return Table("mentors", "Mentors per site", columns, rows, "Sessions held in the period; co-hosted sessions count for each host.")
+    return Table(
+        "mentors", "Mentors per site", columns, rows, "Sessions held in the period; co-hosted sessions count for each host."
+    )
 
 
 def mentor_recognition(session: Session, filters: Filters) -> Table:
@@ -488,7 +494,8 @@ def mentor_recognition(session: Session, filters: Filters) -> Table:
         .order_by(func.count().desc(), mentor.name)
     )
     rows = tuple(
-        (name, email, boss or "", _int(n), _number(_int(minutes) / 60)) for name, email, boss, n, minutes in session.execute(query)
+        (name, email, boss or "", _int(n), _number(_int(minutes) / 60))
+        for name, email, boss, n, minutes in session.execute(query)
     )
     return Table("mentor-recognition", "Mentor recognition", ("Mentor", "E-mail", "Manager", "Sessions led", "Hours"), rows)
 
@@ -529,39 +536,14 @@ def evaluation(session: Session, filters: Filters) -> Table:
 # ---- breakdowns -----------------------------------------------------------------------------------------
 
 
-def _age_band(people: Subquery, year: int) -> ColumnElement[str]:
-    age = year - people.c.birth_year
-    return case(
-        (people.c.birth_year.is_(None), "unknown"),
-        (age < 30, "under 30"),
-        (age < 45, "30-44"),
-        (age < 55, "45-54"),
-        else_="55 and over",
-    )
-
-
 def _breakdown(session: Session, filters: Filters, dimension: str) -> list[tuple[Cell, ...]]:
-    people = _people(filters)
-    learners = _per_learner(people)
-    total = _module_count(session)
-    groups: dict[str, ColumnElement[Any]] = {
-        "site": people.c.site,
-        "department": func.coalesce(people.c.department, NO_DEPARTMENT),
-        "age": _age_band(people, filters.as_of.year),
-    }
-    group = groups[dimension].label("grp")
-    query = (
-        select(
-            group,
-            func.count(),
-            _count_if(_in_period(learners.c.first_opened, filters)),
-            _count_if(and_(learners.c.done == total, _in_period(learners.c.last_completed, filters))),
-        )
-        .select_from(people.outerjoin(learners, learners.c.user_id == people.c.id))
-        .group_by(group)
-        .order_by(group)
-    )
-    return [_suppressed(name, _int(n), _int(started), _int(done)) for name, n, started, done in session.execute(query)]
+    totals: dict[str, list[int]] = {}
+    for group in learner_groups(session, filters):
+        name = {"site": group.site, "department": group.department, "age": group.age_band}[dimension]
+        figures = totals.setdefault(name, [0, 0, 0])
+        for index, value in enumerate((group.learners, group.started, group.completed)):
+            figures[index] += value
+    return [_suppressed(name, *figures) for name, figures in sorted(totals.items())]
 
 
 def _suppressed(name: str, learners: int, started: int, done: int) -> tuple[Cell, ...]:
@@ -604,19 +586,21 @@ def trends(session: Session, filters: Filters) -> Table:
     people = _people(filters)
     joined_month = YearMonth(people.c.created_at)
     joined = select(joined_month, func.count()).where(_in_period(people.c.created_at, filters)).group_by(joined_month)
-    done_month = YearMonth(ModuleProgress.completed_at)
+    counts = _counts(filters, statistics.MODULE_COMPLETED)
+    done_month = YearMonth(counts.c.day)
     completions = (
-        select(done_month, func.count())
-        .join(people, people.c.id == ModuleProgress.user_id)
-        .join(ModuleRecord, and_(ModuleRecord.id == ModuleProgress.module_id, _published(filters.theme)))
-        .where(ModuleProgress.status == ModuleStatus.COMPLETED, _in_period(ModuleProgress.completed_at, filters))
+        select(done_month, func.sum(counts.c.n))
+        .join(ModuleRecord, and_(ModuleRecord.id == counts.c.subject, _published(filters.theme)))
+        .where(_in_days(counts, filters))
         .group_by(done_month)
     )
     held_month = YearMonth(LiveSession.starts_at)
     held = _session_filters(select(held_month, func.count()).where(_held(filters)), filters).group_by(held_month)
     series = [_monthly(session, joined), _monthly(session, completions), _monthly(session, held)]
     months = sorted(set().union(*series))
-    rows: tuple[tuple[Cell, ...], ...] = tuple((month, *(counts.get(month, 0) for counts in series)) for month in months)  # a few dozen months
+    rows: tuple[tuple[Cell, ...], ...] = tuple(
+        (month, *(counts.get(month, 0) for counts in series)) for month in months
+    )  # a few dozen months
     return Table("trends", "Trends by month", ("Month", "New learners", "Module completions", "Sessions held"), rows)
 
 
@@ -652,14 +636,21 @@ TABLE_NAMES = {
 
 def dashboard(session: Session, filters: Filters) -> list[tuple[str, list[Table]]]:
     """Every section of the dashboard with its tables."""
-    return [(title, [build(session, filters) for build in builders]) for title, builders in SECTIONS]
+    session.info[MEMO] = {}
+    try:
+        return [(title, [build(session, filters) for build in builders]) for title, builders in SECTIONS]
+    finally:
+        session.info.pop(MEMO, None)
 
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     """The sites, departments and themes the filter form offers, from what is recorded."""
     sites = session.scalars(select(User.site).distinct().where(User.role == Role.LEARNER).order_by(User.site))
     departments = session.scalars(
-        select(User.department).distinct().where(User.role == Role.LEARNER, User.department.is_not(None)).order_by(User.department)
+        select(User.department)
+        .distinct()
+        .where(User.role == Role.LEARNER, User.department.is_not(None))
+        .order_by(User.department)
     )
     theme_rows = session.execute(select(ThemeRecord.id, ThemeRecord.title).order_by(ThemeRecord.position))
     return {
@@ -679,7 +670,9 @@ def learner_status_rows(session: Session, filters: Filters) -> tuple[list[str], 
     ).all()
     people = _people(filters)
     statuses = [
-        func.coalesce(func.max(case((ModuleProgress.module_id == module_id, ModuleProgress.status), else_=None)), ModuleStatus.NOT_STARTED)
+        func.coalesce(
+            func.max(case((ModuleProgress.module_id == module_id, ModuleProgress.status), else_=None)), ModuleStatus.NOT_STARTED
+        )
         for module_id, _title in module_rows
     ]
     query = (
@@ -692,4 +685,3 @@ def learner_status_rows(session: Session, filters: Filters) -> tuple[list[str], 
     )
     header = ["E-mail", "Name", "Site", "Department", *(title for _id, title in module_rows)]
     return header, (tuple(row) for row in session.execute(query))
-

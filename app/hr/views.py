@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import statistics
 from ..extensions import csrf, db
 from ..forms import EmptyForm, ImportForm
 from ..models import Role, ThemeRecord
@@ -79,6 +80,7 @@ def _float(value: Any) -> float | None:
 def dashboard() -> str:
     """The programme's figures, filtered by period, site, department and theme."""
     filters = parse_filters()
+    statistics.ensure_current(db.session)  # after an upgrade or a change of course made outside the application
     sections = stats.dashboard(db.session, filters)
     tables = {table.name: table for _title, section in sections for table in section}
     return render_template(
@@ -118,7 +120,9 @@ def export(name: str) -> Response:
     build = stats.TABLE_NAMES.get(name)
     if build is None:
         abort(404, description="There is no such table.")
-    table = build(db.session, parse_filters())
+    filters = parse_filters()
+    statistics.ensure_current(db.session)
+    table = build(db.session, filters)
     return csv_response(table.columns, table.rows, f"speak-digital-{name}.csv")
 
 

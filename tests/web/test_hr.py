@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app import statistics
 from app.hr import stats
 from app.models import (
     Attendance,
@@ -58,10 +59,10 @@ def progress(db_session, user, module, opened, done=None, viewed=None):
     )  # fmt: skip
 
 
-def attempt(db_session, user, module, score, answers, when):
+def attempt(db_session, user, module, score, answers, when, first_try=True):
     record = QuizAttempt(
         user_id=user.id, module_id=module.id, quiz_id="q1", revision_id=module.current_revision_id, question_ids=list(answers),
-        answers={}, results=[], score=score, pass_mark=70, passed=score >= 70, created_at=when,
+        answers={}, results=[], score=score, pass_mark=70, passed=score >= 70, first_try=first_try, created_at=when,
     )  # fmt: skip
     db_session.add(record)
     db_session.flush()
@@ -138,7 +139,7 @@ def org(db_session):
         record = attempt(db_session, learner, first, score, ["a", "b"], ago(55))
         answer(db_session, record, "a", right, True)
         answer(db_session, record, "b", True, True)
-    retry = attempt(db_session, l2, first, 80, ["a", "b"], ago(54))
+    retry = attempt(db_session, l2, first, 80, ["a", "b"], ago(54), first_try=False)
     answer(db_session, retry, "a", True, False)
     s1 = live(db_session, mentor, "s1@t", ago(20))
     s2 = live(db_session, mentor, "s2@t", ago(10), fmt=SessionFormat.INDIVIDUAL, capacity=1, minutes=60)
@@ -151,6 +152,7 @@ def org(db_session):
     seat(db_session, s3, n1)
     seat(db_session, s3, n2)
     seat(db_session, s3, l5, status=BookingStatus.WAITLISTED)
+    statistics.rebuild(db_session)  # the rows above were written directly, not through the learning services
     db_session.commit()
     return {"modules": modules, "first": first, "mentor": mentor, "boss": boss, "theme_one": theme_one}
 

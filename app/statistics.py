@@ -1,0 +1,406 @@
+"""The HR dashboard's rollups: daily counts of learning events and one summary row per learner, kept exact.
+
+Every rollup row is defined by one query, `contributions(people, measures)`, which counts the events of a set of
+learners day by day. The `daily_counts` table holds that query's result for every active learner. It is kept up
+to date where progress is recorded: `tracking()` locks the learner, computes their contribution before and after
+the change, and adds the difference. When the published course changes (a module published for the first time,
+moved to another theme or withdrawn), what the events mean changes too, and `rebuild()` recomputes everything.
+
+The dashboard reads `daily_counts` when it looks at everyone, and runs `contributions()` live, for the selected
+people only, when a site or department filter narrows it down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Integer, Select, String, Subquery, case, cast, delete, func, insert, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from course.progress import ModuleStatus
+
+from .hr.sql import DaysBetween
+from .models import (
+    DailyCount,
+    LearnerStats,
+    ModuleProgress,
+    ModuleRecord,
+    QuestionAnswer,
+    QuizAttempt,
+    Role,
+    StatisticsState,
+    User,
+    utcnow,
+)
+
+MODULE_OPENED = "module_opened"
+MODULE_COMPLETED = "module_completed"
+COMPLETION_TENTHS = "completion_tenths"
+THEME_STARTED = "theme_started"
+THEME_COMPLETED = "theme_completed"
+QUIZ_TRIED = "quiz_tried"
+QUIZ_PASSED = "quiz_passed"
+ATTEMPTS = "attempts"
+FIRST_TRIES = "first_tries"
+FIRST_TRY_ANSWERS = "first_try_answers"
+COURSE_STATE = "course"
+
+Key = tuple[str, str, str, date]
+Counts = dict[Key, tuple[int, int]]
+
+
+# ---- who and what is counted -----------------------------------------------------------------------------
+
+
+def learners(user_ids: Iterable[int] | None = None, site: str | None = None, department: str | None = None) -> Subquery:
+    """Active accounts with the learner role, optionally narrowed to some ids, a site or a department."""
+    query = select(User.id, User.site, User.department, User.birth_year, User.created_at).where(
+        User.role == Role.LEARNER, User.active.is_(True)
+    )
+    if user_ids is not None:
+        query = query.where(User.id.in_(list(user_ids)))
+    if site:
+        query = query.where(User.site == site)
+    if department:
+        query = query.where(User.department == department)
+    return query.subquery("people")
+
+
+def published_modules() -> Subquery:
+    """The published modules with their theme and their theme's number of published modules."""
+    size = func.count().over(partition_by=ModuleRecord.theme_id)
+    return (
+        select(ModuleRecord.id, ModuleRecord.theme_id, size.label("theme_size"))
+        .where(ModuleRecord.current_revision_id.is_not(None))
+        .subquery("course")
+    )
+
+
+def course_fingerprint(session: Session) -> str:
+    """A digest of which modules are published in which theme: the rollups are valid for one such course."""
+    rows = session.execute(
+        select(ModuleRecord.id, ModuleRecord.theme_id)
+        .where(ModuleRecord.current_revision_id.is_not(None))
+        .order_by(ModuleRecord.id)
+    )
+    return hashlib.sha256("\n".join(f"{module} {theme}" for module, theme in rows).encode()).hexdigest()
+
+
+# ---- the events, day by day --------------------------------------------------------------------------------
+
+
+def day_of(moment: Any) -> ColumnElement[date]:
+    """The UTC day of a stored moment."""
+    return func.date(moment, type_=Date)
+
+
+_NO_DETAIL = literal_column("''", String)
+
+
+def _none() -> ColumnElement[str]:
+    return _NO_DETAIL
+
+
+def _zero() -> ColumnElement[int]:
+    return literal_column("0", Integer)
+
+
+def _count_if(condition: Any) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _daily(day: ColumnElement[date], subject: Any, detail: Any, total: Any, source: Select[Any]) -> Select[Any]:
+    """`source` counted per day, subject and detail, with the sum of `total`."""
+    grouping = [day, subject] if detail is _NO_DETAIL else [day, subject, detail]  # PostgreSQL refuses a constant in GROUP BY
+    return source.with_only_columns(
+        day.label("day"), subject.label("subject"), detail.label("detail"), func.count().label("n"), total.label("total")
+    ).group_by(*grouping)
+
+
+def _progress(people: Subquery, course: Subquery) -> Select[Any]:
+    return (
+        select(ModuleProgress.id)
+        .join(people, people.c.id == ModuleProgress.user_id)
+        .join(course, course.c.id == ModuleProgress.module_id)
+    )
+
+
+def _module_opened(people: Subquery, course: Subquery) -> Select[Any]:
+    return _daily(day_of(ModuleProgress.first_opened_at), ModuleProgress.module_id, _none(), _zero(), _progress(people, course))
+
+
+def _module_completed(people: Subquery, course: Subquery) -> Select[Any]:
+    done = _progress(people, course).where(ModuleProgress.status == ModuleStatus.COMPLETED)
+    return _daily(day_of(ModuleProgress.completed_at), ModuleProgress.module_id, _none(), _zero(), done)
+
+
+def duration_bucket(days: Any) -> ColumnElement[int]:
+    """A duration in tenths of a day, rounded to what matters at its scale.
+
+    A tenth of a day under 3 days, half a day under 10, a day under 30, a week beyond: the histogram of
+    completions stays a few dozen rows per day and theme, however many learners there are.
+    """
+    return cast(
+        case(
+            (days < 3, func.round(days * 10)),
+            (days < 10, func.round(days * 2) * 5),
+            (days < 30, func.round(days) * 10),
+            else_=func.round(days / 7) * 70,
+        ),
+        Integer,
+    )
+
+
+def _completion_tenths(people: Subquery, course: Subquery) -> Select[Any]:
+    """Completions per theme by how long they took (see duration_bucket): the median is read from this histogram."""
+    done = _progress(people, course).where(ModuleProgress.status == ModuleStatus.COMPLETED)
+    tenths = cast(duration_bucket(DaysBetween(ModuleProgress.first_opened_at, ModuleProgress.completed_at)), String)
+    return _daily(day_of(ModuleProgress.completed_at), course.c.theme_id, tenths, _zero(), done)
+
+
+def _per_learner_theme(people: Subquery, course: Subquery) -> Subquery:
+    progress = ModuleProgress
+    return (
+        select(
+            progress.user_id,
+            course.c.theme_id,
+            func.max(course.c.theme_size).label("size"),
+            func.min(progress.first_opened_at).label("first_opened"),
+            func.max(progress.completed_at).label("last_completed"),
+            _count_if(progress.status == ModuleStatus.COMPLETED).label("done"),
+        )
+        .join(people, people.c.id == progress.user_id)
+        .join(course, course.c.id == progress.module_id)
+        .group_by(progress.user_id, course.c.theme_id)
+        .subquery("per_theme")
+    )
+
+
+def _theme_started(people: Subquery, course: Subquery) -> Select[Any]:
+    themes = _per_learner_theme(people, course)
+    return _daily(day_of(themes.c.first_opened), themes.c.theme_id, _none(), _zero(), select(themes.c.user_id))
+
+
+def _theme_completed(people: Subquery, course: Subquery) -> Select[Any]:
+    themes = _per_learner_theme(people, course)
+    done = select(themes.c.user_id).where(themes.c.done == themes.c.size)
+    return _daily(day_of(themes.c.last_completed), themes.c.theme_id, _none(), _zero(), done)
+
+
+def _quizzes_per_learner_theme(people: Subquery, course: Subquery) -> Subquery:
+    attempt = QuizAttempt
+    return (
+        select(
+            attempt.user_id,
+            course.c.theme_id,
+            func.min(attempt.created_at).label("tried"),
+            func.min(case((attempt.passed, attempt.created_at))).label("passed"),
+        )
+        .join(people, people.c.id == attempt.user_id)
+        .join(course, course.c.id == attempt.module_id)
+        .group_by(attempt.user_id, course.c.theme_id)
+        .subquery("quizzes_per_theme")
+    )
+
+
+def _quiz_tried(people: Subquery, course: Subquery) -> Select[Any]:
+    quizzes = _quizzes_per_learner_theme(people, course)
+    return _daily(day_of(quizzes.c.tried), quizzes.c.theme_id, _none(), _zero(), select(quizzes.c.user_id))
+
+
+def _quiz_passed(people: Subquery, course: Subquery) -> Select[Any]:
+    quizzes = _quizzes_per_learner_theme(people, course)
+    passed = select(quizzes.c.user_id).where(quizzes.c.passed.is_not(None))
+    return _daily(day_of(quizzes.c.passed), quizzes.c.theme_id, _none(), _zero(), passed)
+
+
+def _attempts(people: Subquery, course: Subquery) -> Select[Any]:
+    attempts = (
+        select(QuizAttempt.id).join(people, people.c.id == QuizAttempt.user_id).join(course, course.c.id == QuizAttempt.module_id)
+    )
+    return _daily(day_of(QuizAttempt.created_at), QuizAttempt.module_id, _none(), func.sum(QuizAttempt.score), attempts)
+
+
+def _first_tries(people: Subquery, course: Subquery) -> Select[Any]:
+    firsts = (
+        select(QuizAttempt.id)
+        .join(people, people.c.id == QuizAttempt.user_id)
+        .join(course, course.c.id == QuizAttempt.module_id)
+        .where(QuizAttempt.first_try.is_(True))
+    )
+    return _daily(day_of(QuizAttempt.created_at), QuizAttempt.module_id, _none(), _count_if(QuizAttempt.passed), firsts)
+
+
+def _first_try_answers(people: Subquery, course: Subquery) -> Select[Any]:
+    answer = QuestionAnswer
+    answers = (
+        select(answer.id)
+        .join(people, people.c.id == answer.user_id)
+        .join(course, course.c.id == answer.module_id)
+        .where(answer.first_try.is_(True))
+    )
+    return _daily(day_of(answer.created_at), answer.module_id, answer.question_id, _count_if(answer.correct), answers)
+
+
+MEASURES: dict[str, Callable[[Subquery, Subquery], Select[Any]]] = {
+    MODULE_OPENED: _module_opened,
+    MODULE_COMPLETED: _module_completed,
+    COMPLETION_TENTHS: _completion_tenths,
+    THEME_STARTED: _theme_started,
+    THEME_COMPLETED: _theme_completed,
+    QUIZ_TRIED: _quiz_tried,
+    QUIZ_PASSED: _quiz_passed,
+    ATTEMPTS: _attempts,
+    FIRST_TRIES: _first_tries,
+    FIRST_TRY_ANSWERS: _first_try_answers,
+}
+
+
+def contributions(people: Subquery, measures: Iterable[str] = tuple(MEASURES)) -> Select[Any]:
+    """Rows (measure, subject, detail, day, n, total) counting the events of `people`, one per measure and day."""
+    course = published_modules()
+    parts = []
+    for measure in measures:
+        daily = MEASURES[measure](people, course).subquery(measure)
+        parts.append(
+            select(
+                literal_column(f"'{measure}'", String).label("measure"),
+                daily.c.subject,
+                daily.c.detail,
+                daily.c.day,
+                daily.c.n,
+                daily.c.total,
+            )
+        )
+    query = parts[0]
+    return query.union_all(*parts[1:]) if len(parts) > 1 else query  # type: ignore[return-value]
+
+
+def counts_source(measures: Iterable[str], site: str | None = None, department: str | None = None) -> Subquery:
+    """The daily counts of `measures`: the rollup for everyone, or computed live for one site or department."""
+    wanted = list(measures)
+    if site or department:
+        return contributions(learners(site=site, department=department), wanted).subquery("counts")
+    columns = (DailyCount.measure, DailyCount.subject, DailyCount.detail, DailyCount.day, DailyCount.n, DailyCount.total)
+    return select(*columns).where(DailyCount.measure.in_(wanted)).subquery("counts")
+
+
+# ---- keeping the rollups exact ------------------------------------------------------------------------------
+
+
+def _counts_of(session: Session, user_ids: list[int]) -> Counts:
+    rows = session.execute(contributions(learners(user_ids)))
+    return {
+        (measure, subject, detail, _as_date(day)): (int(n), int(total or 0)) for measure, subject, detail, day, n, total in rows
+    }
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _difference(before: Counts, after: Counts) -> list[dict[str, Any]]:
+    changes = []
+    for key in sorted(before.keys() | after.keys()):  # one order for every writer, so that two never deadlock
+        n0, total0 = before.get(key, (0, 0))
+        n1, total1 = after.get(key, (0, 0))
+        if (n1 - n0, total1 - total0) != (0, 0):
+            measure, subject, detail, day = key
+            changes.append(
+                {"measure": measure, "subject": subject, "detail": detail, "day": day, "n": n1 - n0, "total": total1 - total0}
+            )
+    return changes
+
+
+def _add_counts(session: Session, changes: list[dict[str, Any]]) -> None:
+    if not changes:
+        return
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert(DailyCount) if dialect == "postgresql" else sqlite.insert(DailyCount)
+    statement = upsert.on_conflict_do_update(
+        index_elements=["measure", "subject", "detail", "day"],
+        set_={"n": DailyCount.n + upsert.excluded.n, "total": DailyCount.total + upsert.excluded.total},
+    )
+    session.execute(statement, changes)
+
+
+def _lock_people(session: Session, user_ids: list[int]) -> None:
+    """Serialize changes to the same learners, so that two tabs never count one event twice."""
+    session.execute(select(User.id).where(User.id.in_(user_ids)).order_by(User.id).with_for_update())
+
+
+def refresh_learner_stats(session: Session, user_ids: Iterable[int] | None = None) -> None:
+    """Recompute the summary rows of some learners (or of everyone) from their progress in the published course."""
+    ids = None if user_ids is None else sorted(set(user_ids))
+    removal = delete(LearnerStats)
+    progress = ModuleProgress
+    course = published_modules()
+    summary = (
+        select(
+            progress.user_id,
+            func.min(progress.first_opened_at),
+            func.max(progress.last_viewed_at),
+            _count_if(progress.status == ModuleStatus.COMPLETED),
+            func.max(progress.completed_at),
+        )
+        .join(course, course.c.id == progress.module_id)
+        .group_by(progress.user_id)
+    )
+    if ids is not None:
+        _lock_people(session, ids)
+        removal = removal.where(LearnerStats.user_id.in_(ids))
+        summary = summary.where(progress.user_id.in_(ids))
+    session.execute(removal)
+    columns = ["user_id", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at"]
+    session.execute(insert(LearnerStats).from_select(columns, summary))
+
+
+@contextmanager
+def tracking(session: Session, user_ids: Iterable[int]) -> Iterator[None]:
+    """Apply what the enclosed change does to these learners' events to the rollups, exactly once."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        yield
+        return
+    _lock_people(session, ids)
+    session.flush()
+    before = _counts_of(session, ids)
+    yield
+    session.flush()
+    _add_counts(session, _difference(before, _counts_of(session, ids)))
+    refresh_learner_stats(session, ids)
+
+
+def rebuild(session: Session) -> None:
+    """Recompute every rollup from the recorded progress, for the course as it is published now."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Writers wait while the tables are rebuilt, so that no change is counted twice or lost (see tracking()).
+        session.execute(text("LOCK TABLE daily_counts, learner_stats IN EXCLUSIVE MODE"))
+    session.execute(delete(DailyCount))
+    columns = ["measure", "subject", "detail", "day", "n", "total"]
+    session.execute(insert(DailyCount).from_select(columns, contributions(learners())))
+    refresh_learner_stats(session)
+    state = session.get(StatisticsState, COURSE_STATE) or StatisticsState(name=COURSE_STATE)
+    state.value, state.updated_at = course_fingerprint(session), utcnow()
+    session.add(state)
+    session.flush()
+
+
+def is_current(session: Session) -> bool:
+    """Whether the rollups count the course as it is published now."""
+    state = session.get(StatisticsState, COURSE_STATE)
+    return state is not None and state.value == course_fingerprint(session)
+
+
+def ensure_current(session: Session) -> bool:
+    """Rebuild the rollups when the published course changed since they were built; True when it did."""
+    if is_current(session):
+        return False
+    rebuild(session)
+    return True

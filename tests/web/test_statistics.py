@@ -1,0 +1,168 @@
+"""The HR rollups stay exactly what a rebuild from the recorded progress gives, whatever learners do and however they race."""
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import statistics
+from app.hr import stats
+from app.learning import open_module
+from app.models import DailyCount, LearnerStats, Role, StatisticsState
+
+from ..conftest import csrf_token
+from .test_learning import MODULE, answers_for, quiz_of, submit
+
+
+def rollups(db_session):
+    """Everything the rollups hold, comparable across a rebuild."""
+    db_session.expire_all()
+    counts = {
+        (row.measure, row.subject, row.detail, row.day): (row.n, row.total)
+        for row in db_session.scalars(select(DailyCount))
+        if (row.n, row.total) != (0, 0)
+    }
+    learners = {
+        row.user_id: (row.first_opened_at, row.last_viewed_at, row.modules_done, row.last_completed_at)
+        for row in db_session.scalars(select(LearnerStats))
+    }
+    return counts, learners
+
+
+def rebuilt(db_session):
+    statistics.rebuild(db_session)
+    db_session.commit()
+    return rollups(db_session)
+
+
+def measure_total(db_session, measure, subject=None):
+    counts, _ = rollups(db_session)
+    return sum(n for (m, s, _d, _day), (n, _t) in counts.items() if m == measure and (subject is None or s == subject))
+
+
+def test_learning_through_the_pages_keeps_the_rollups_equal_to_a_rebuild(app, people, db_session):
+    quiz = quiz_of(db_session)
+    clients = []
+    for index in range(3):
+        client = app.test_client()
+        people.login(client, people.create(Role.LEARNER, email=f"learner{index}@example.test"))
+        clients.append(client)
+    first, second, third = clients
+    first.get(f"/modules/{MODULE}")
+    submit(first, quiz, answers_for(quiz, right=False))
+    submit(first, quiz, answers_for(quiz, right=True))
+    submit(second, quiz, answers_for(quiz, right=True))
+    second.get(f"/modules/{MODULE}")  # a later visit
+    third.get(f"/modules/{MODULE}")
+    third.get("/modules/use-the-news-feeds-that-matter")
+    incremental = rollups(db_session)
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE) == 3
+    assert measure_total(db_session, statistics.MODULE_COMPLETED, MODULE) == 2
+    assert measure_total(db_session, statistics.ATTEMPTS, MODULE) == 3
+    assert measure_total(db_session, statistics.FIRST_TRIES, MODULE) == 2
+    assert len(incremental[1]) == 3
+    assert rebuilt(db_session) == incremental
+
+
+def test_a_learner_who_becomes_a_mentor_leaves_the_figures_and_comes_back(app, people, db_session):
+    admin = app.test_client()
+    people.login(admin, people.create(Role.ADMIN, email="admin@example.test"))
+    learner = people.create(Role.LEARNER, email="moving@example.test")
+    client = app.test_client()
+    people.login(client, learner)
+    client.get(f"/modules/{MODULE}")
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE) == 1
+    token = csrf_token(admin.get("/admin/users").get_data(as_text=True))
+    for role, expected in ((Role.MENTOR, 0), (Role.LEARNER, 1)):
+        response = admin.post(f"/admin/users/{learner.id}/role", data={f"user-{learner.id}-role": role.value, "csrf_token": token})
+        assert response.status_code == 302
+        assert measure_total(db_session, statistics.MODULE_OPENED, MODULE) == expected
+        assert rebuilt(db_session)[0] == rollups(db_session)[0]
+
+
+def test_a_site_filter_counts_live_what_the_rollup_counts_for_everyone(app, people, db_session):
+    quiz = quiz_of(db_session)
+    for index, site in enumerate(("Lyon", "Lyon", "Nice")):
+        client = app.test_client()
+        user = people.create(Role.LEARNER, email=f"s{index}@example.test")
+        user.site = site
+        db_session.merge(user)
+        db_session.commit()
+        people.login(client, user)
+        submit(client, quiz, answers_for(quiz, right=index != 1))
+    everyone = stats.Filters()
+    lyon, nice = stats.Filters(site="Lyon"), stats.Filters(site="Nice")
+    for build in (stats.modules, stats.quizzes, stats.hardest_questions, stats.funnel, stats.themes):
+        whole = build(db_session, everyone)
+        parts = [build(db_session, f) for f in (lyon, nice)]
+        assert whole.columns == parts[0].columns
+        count_column = 2 if build in (stats.modules, stats.hardest_questions) else 1
+        assert sum(_as_int(row[count_column]) for row in whole.rows) == sum(
+            _as_int(row[count_column]) for part in parts for row in part.rows
+        ), build.__name__
+    assert stats.quizzes(db_session, lyon).rows[0][1:3] == (2, 50.0)
+
+
+def _as_int(value):
+    return int(value or 0)
+
+
+def test_a_first_publish_makes_the_rollups_stale_and_the_dashboard_rebuilds_them(app, people, db_session):
+    client = app.test_client()
+    people.login(client, people.create(Role.HR))
+    assert client.get("/hr/").status_code == 200
+    state = db_session.get(StatisticsState, statistics.COURSE_STATE)
+    assert state is not None
+    assert statistics.is_current(db_session)
+    state.value = "a course that was published before"
+    db_session.commit()
+    assert not statistics.is_current(db_session)
+    assert client.get("/hr/").status_code == 200
+    db_session.expire_all()
+    assert statistics.is_current(db_session)
+
+
+@pytest.mark.parametrize(
+    ("histogram", "median"),
+    [([], None), ([(10, 1)], 1.0), ([(10, 1), (30, 1)], 2.0), ([(5, 2), (100, 1)], 0.5), ([(1, 1), (2, 1), (4, 1), (40, 1)], 0.3)],
+)
+def test_the_median_is_read_from_the_histogram(histogram, median):
+    assert stats.median_of_histogram(histogram) == median
+
+
+@pytest.mark.parametrize(
+    ("days", "tenths"), [(0.04, 0), (0.26, 3), (2.94, 29), (3.2, 30), (6.8, 70), (12.4, 120), (29.6, 300), (45, 420), (100, 980)]
+)
+def test_durations_are_rounded_to_what_matters_at_their_scale(db_session, days, tenths):
+    assert db_session.scalar(select(statistics.duration_bucket(days))) == tenths
+
+
+def test_simultaneous_first_visits_by_many_learners_are_all_counted_once(app, people, database_url, engine):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite writes one at a time; the race needs PostgreSQL")
+    learners = [people.create(Role.LEARNER, email=f"racer{i}@example.test").id for i in range(12)]
+    # Each learner opens the module in two tabs at once: 24 transactions updating the same rollup rows.
+    barrier = threading.Barrier(len(learners) * 2)
+    errors = []
+
+    def visit(user_id):
+        try:
+            with Session(engine) as session:
+                barrier.wait()
+                open_module(session, user_id, MODULE)
+                session.commit()
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=visit, args=(user_id,)) for user_id in learners * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Session(engine) as session:
+        opened = session.scalars(select(DailyCount.n).where(DailyCount.measure == statistics.MODULE_OPENED, DailyCount.day == datetime.now(UTC).date()))
+        assert sum(opened) == len(learners)
+        assert rollups(session) == rebuilt(session)
