@@ -186,6 +186,7 @@ class Group:
     site: str
     department: str
     age_band: str
+    joined: str  # the month the learners registered, YYYY-MM
     learners: int
     registered: int
     active: int
@@ -218,11 +219,13 @@ def _learner_groups(session: Session, filters: Filters) -> list[Group]:
     site = people.c.site
     department = func.coalesce(people.c.department, NO_DEPARTMENT)
     band = _age_band(people, filters.as_of.year)
+    joined = YearMonth(people.c.created_at)
     query = (
         select(
             site,
             department,
             band,
+            joined,
             func.count(),
             _count_if(_in_period(people.c.created_at, filters)),
             _count_if(and_(summary.last_viewed_at >= since, summary.last_viewed_at <= filters.as_of)),
@@ -231,9 +234,9 @@ def _learner_groups(session: Session, filters: Filters) -> list[Group]:
             _count_if(and_(summary.modules_done < total, summary.last_viewed_at < since)),
         )
         .select_from(people.outerjoin(summary, summary.user_id == people.c.id))
-        .group_by(site, department, band)
+        .group_by(site, department, band, joined)
     )
-    return [Group(str(s), str(d), str(b), *map(_int, figures)) for s, d, b, *figures in session.execute(query)]
+    return [Group(str(s), str(d), str(b), str(j), *map(_int, figures)) for s, d, b, j, *figures in session.execute(query)]
 
 
 def learning_summary(session: Session, filters: Filters) -> Table:
@@ -583,9 +586,9 @@ def _monthly(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, int
 
 def trends(session: Session, filters: Filters) -> Table:
     """Per month: new learners, module completions and sessions held."""
-    people = _people(filters)
-    joined_month = YearMonth(people.c.created_at)
-    joined = select(joined_month, func.count()).where(_in_period(people.c.created_at, filters)).group_by(joined_month)
+    joined: dict[str, int] = {}
+    for group in learner_groups(session, filters):
+        joined[group.joined] = joined.get(group.joined, 0) + group.registered
     counts = _counts(filters, statistics.MODULE_COMPLETED)
     done_month = YearMonth(counts.c.day)
     completions = (
@@ -596,7 +599,7 @@ def trends(session: Session, filters: Filters) -> Table:
     )
     held_month = YearMonth(LiveSession.starts_at)
     held = _session_filters(select(held_month, func.count()).where(_held(filters)), filters).group_by(held_month)
-    series = [_monthly(session, joined), _monthly(session, completions), _monthly(session, held)]
+    series = [{month: n for month, n in joined.items() if n}, _monthly(session, completions), _monthly(session, held)]
     months = sorted(set().union(*series))
     rows: tuple[tuple[Cell, ...], ...] = tuple(
         (month, *(counts.get(month, 0) for counts in series)) for month in months
@@ -645,17 +648,13 @@ def dashboard(session: Session, filters: Filters) -> list[tuple[str, list[Table]
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     """The sites, departments and themes the filter form offers, from what is recorded."""
-    sites = session.scalars(select(User.site).distinct().where(User.role == Role.LEARNER).order_by(User.site))
-    departments = session.scalars(
-        select(User.department)
-        .distinct()
-        .where(User.role == Role.LEARNER, User.department.is_not(None))
-        .order_by(User.department)
-    )
+    pairs = session.execute(select(User.site, User.department).where(User.role == Role.LEARNER).group_by(User.site, User.department)).all()
+    sites = sorted({site for site, _department in pairs})
+    departments = sorted({department for _site, department in pairs if department})
     theme_rows = session.execute(select(ThemeRecord.id, ThemeRecord.title).order_by(ThemeRecord.position))
     return {
         "site": [(s, s) for s in sites],
-        "department": [(d, d) for d in departments if d],
+        "department": [(d, d) for d in departments],
         "theme": [(theme_id, title) for theme_id, title in theme_rows],
     }
 

@@ -57,6 +57,23 @@ def upgrade() -> None:
         WHERE id IN (SELECT min(id) FROM quiz_attempts GROUP BY user_id, module_id, quiz_id)
         """
     )
+    # The progress and attempts of the people a site or department filter selects, read from the index alone.
+    with op.batch_alter_table("module_progress", schema=None) as batch_op:
+        batch_op.drop_index("ix_module_progress_user_id")
+        batch_op.create_index(
+            "ix_module_progress_user_covering",
+            ["user_id"],
+            unique=False,
+            postgresql_include=["module_id", "status", "first_opened_at", "completed_at"],
+        )
+    with op.batch_alter_table("quiz_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_quiz_attempts_user_module")
+        batch_op.create_index(
+            "ix_quiz_attempts_user_module",
+            ["user_id", "module_id"],
+            unique=False,
+            postgresql_include=["created_at", "score", "passed", "first_try"],
+        )
     with op.batch_alter_table("question_answers", schema=None) as batch_op:
         batch_op.create_index(
             "ix_question_answers_first_try",
@@ -73,7 +90,12 @@ def downgrade() -> None:
     with op.batch_alter_table("question_answers", schema=None) as batch_op:
         batch_op.drop_index("ix_question_answers_first_try")
     with op.batch_alter_table("quiz_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_quiz_attempts_user_module")
+        batch_op.create_index("ix_quiz_attempts_user_module", ["user_id", "module_id"], unique=False)
         batch_op.drop_column("first_try")
+    with op.batch_alter_table("module_progress", schema=None) as batch_op:
+        batch_op.drop_index("ix_module_progress_user_covering")
+        batch_op.create_index("ix_module_progress_user_id", ["user_id"], unique=False)
     op.drop_table("statistics_state")
     op.drop_table("learner_stats")
     op.drop_table("daily_counts")
