@@ -76,13 +76,7 @@ def _progress_row(session: Session, user_id: int, module_id: str) -> ModuleProgr
     now = utcnow()
     _insert_ignoring_duplicate(
         session,
-        {
-            "user_id": user_id,
-            "module_id": module_id,
-            "status": ModuleStatus.IN_PROGRESS,
-            "first_opened_at": now,
-            "last_viewed_at": now,
-        },
+        {"user_id": user_id, "module_id": module_id, "status": ModuleStatus.IN_PROGRESS, "first_opened_at": now, "last_viewed_at": now},
     )
     row = session.scalar(select(ModuleProgress).where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module_id))
     if row is None:  # pragma: no cover - the insert above guarantees a row
@@ -92,12 +86,9 @@ def _progress_row(session: Session, user_id: int, module_id: str) -> ModuleProgr
 
 def open_module(session: Session, user_id: int, module_id: str) -> ModuleProgress:
     """Record that a learner opened a module: not started becomes in progress; the last view is now."""
-    opened_before = session.scalar(
-        select(ModuleProgress.id).where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module_id)
-    )
-    if opened_before is not None:
+    row = session.scalar(select(ModuleProgress).where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module_id))
+    if row is not None:
         # A later visit changes no event the rollups count, only the learner's last visit.
-        row = _progress_row(session, user_id, module_id)
         row.last_viewed_at = utcnow()
         session.flush()
         statistics.refresh_learner_stats(session, [user_id])
@@ -132,9 +123,7 @@ def _submit_quiz(
         raise LookupError(quiz_id)
     result = grade(quiz, answers, module.pass_mark)
     first_try = not session.scalar(
-        select(func.count())
-        .select_from(QuizAttempt)
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id, QuizAttempt.quiz_id == quiz.id)
+        select(func.count()).select_from(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id, QuizAttempt.quiz_id == quiz.id)
     )
     attempt = QuizAttempt(
         user_id=user_id,
@@ -185,9 +174,7 @@ def answer_key(quiz: Quiz, question_id: str, given: tuple[str, ...]) -> str:
 def _passed_quiz_ids(session: Session, user_id: int, module_id: str) -> set[str]:
     return set(
         session.scalars(
-            select(QuizAttempt.quiz_id).where(
-                QuizAttempt.user_id == user_id, QuizAttempt.module_id == module_id, QuizAttempt.passed
-            )
+            select(QuizAttempt.quiz_id).where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module_id, QuizAttempt.passed)
         )
     )
 

@@ -346,9 +346,7 @@ class LiveSession(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
 
-    hosts: Mapped[list[SessionHost]] = relationship(
-        back_populates="session", cascade="all, delete-orphan", order_by="SessionHost.position"
-    )
+    hosts: Mapped[list[SessionHost]] = relationship(back_populates="session", cascade="all, delete-orphan", order_by="SessionHost.position")
     # Read-only: the theme is set through `theme_id`; this only loads its title for e-mail and invitations.
     theme: Mapped[ThemeRecord] = relationship(viewonly=True)
 
