@@ -250,7 +250,8 @@ def learning_summary(session: Session, filters: Filters) -> Table:
         (f"At risk: started, not completed, inactive for {INACTIVE_DAYS} days", sum(g.at_risk for g in groups)),
         ("Median days from opening a module to completing it", median_days_to_complete(session, filters)),
     )
-    return Table("learning", "Learning at a glance", ("Figure", "Value"), rows)
+    note = "The median is exact to a tenth of a day under 3 days, then rounded to half days, days and weeks."
+    return Table("learning", "Learning at a glance", ("Figure", "Value"), rows, note)
 
 
 def median_days_to_complete(session: Session, filters: Filters) -> float | None:
@@ -308,12 +309,8 @@ def modules(session: Session, filters: Filters) -> Table:
         .where(_published(filters.theme))
         .order_by(ThemeRecord.position, ModuleRecord.position)
     )
-    rows = tuple(
-        (title, theme, _int(opened), _int(done), percent(done, opened)) for title, theme, opened, done in session.execute(query)
-    )
-    return Table(
-        "modules", "Modules: opened and completed", ("Module", "Theme", "Opened", "Completed", "Completion rate (%)"), rows
-    )
+    rows = tuple((title, theme, _int(opened), _int(done), percent(done, opened)) for title, theme, opened, done in session.execute(query))
+    return Table("modules", "Modules: opened and completed", ("Module", "Theme", "Opened", "Completed", "Completion rate (%)"), rows)
 
 
 def funnel(session: Session, filters: Filters) -> Table:
@@ -328,7 +325,8 @@ def funnel(session: Session, filters: Filters) -> Table:
     if filters.theme:
         query = query.where(ThemeRecord.id == filters.theme)
     rows = tuple((title, _int(o), _int(t), _int(p)) for title, o, t, p in session.execute(query))
-    return Table("funnel", "Funnel per theme", ("Theme", "Opened a module", "Tried a quiz", "Passed a quiz"), rows)
+    note = "Each learner counts once per stage and theme, in the period of their first opening, first try and first pass."
+    return Table("funnel", "Funnel per theme", ("Theme", "Opened a module", "Tried a quiz", "Passed a quiz"), rows, note)
 
 
 # ---- quizzes --------------------------------------------------------------------------------------------
@@ -368,9 +366,7 @@ def hardest_questions(session: Session, filters: Filters, limit: int = 10) -> Ta
         .limit(limit)
     )
     rows = tuple((title, question, _int(n), percent(ok, n)) for title, question, n, ok in session.execute(query))
-    return Table(
-        "hardest-questions", "Hardest questions", ("Module", "Question", "First-try answers", "Right at first try (%)"), rows
-    )
+    return Table("hardest-questions", "Hardest questions", ("Module", "Question", "First-try answers", "Right at first try (%)"), rows)
 
 
 # ---- live sessions and mentors ---------------------------------------------------------------------------
@@ -428,9 +424,7 @@ def live_sessions(session: Session, filters: Filters) -> Table:
         ("Fill rate (%)", percent(booked, offered)),
         ("No-show rate (%)", percent(no_shows, attended + no_shows)),
     )
-    return Table(
-        "sessions", "Live sessions", ("Figure", "Value"), rows, "Site filters by the session's site; department does not apply."
-    )
+    return Table("sessions", "Live sessions", ("Figure", "Value"), rows, "Site filters by the session's site; department does not apply.")
 
 
 def waiting_lists(session: Session, filters: Filters) -> Table:
@@ -480,9 +474,7 @@ def mentors(session: Session, filters: Filters) -> Table:
         for site, active, sessions, minutes in session.execute(led.group_by(mentor.site).order_by(mentor.site))
     )
     columns = ("Site", "Active mentors", "Sessions led", "Hours", "Learners reached")
-    return Table(
-        "mentors", "Mentors per site", columns, rows, "Sessions held in the period; co-hosted sessions count for each host."
-    )
+    return Table("mentors", "Mentors per site", columns, rows, "Sessions held in the period; co-hosted sessions count for each host.")
 
 
 def mentor_recognition(session: Session, filters: Filters) -> Table:
@@ -497,8 +489,7 @@ def mentor_recognition(session: Session, filters: Filters) -> Table:
         .order_by(func.count().desc(), mentor.name)
     )
     rows = tuple(
-        (name, email, boss or "", _int(n), _number(_int(minutes) / 60))
-        for name, email, boss, n, minutes in session.execute(query)
+        (name, email, boss or "", _int(n), _number(_int(minutes) / 60)) for name, email, boss, n, minutes in session.execute(query)
     )
     return Table("mentor-recognition", "Mentor recognition", ("Mentor", "E-mail", "Manager", "Sessions led", "Hours"), rows)
 
@@ -542,8 +533,7 @@ def evaluation(session: Session, filters: Filters) -> Table:
 def _breakdown(session: Session, filters: Filters, dimension: str) -> list[tuple[Cell, ...]]:
     totals: dict[str, list[int]] = {}
     for group in learner_groups(session, filters):
-        name = {"site": group.site, "department": group.department, "age": group.age_band}[dimension]
-        figures = totals.setdefault(name, [0, 0, 0])
+        figures = totals.setdefault(getattr(group, dimension), [0, 0, 0])
         for index, value in enumerate((group.learners, group.started, group.completed)):
             figures[index] += value
     return [_suppressed(name, *figures) for name, figures in sorted(totals.items())]
@@ -573,7 +563,7 @@ def by_department(session: Session, filters: Filters) -> Table:
 
 def by_age_band(session: Session, filters: Filters) -> Table:
     """Learners, started and completed per age band, small groups suppressed."""
-    rows = sorted(_breakdown(session, filters, "age"), key=lambda row: AGE_BANDS.index(str(row[0])))
+    rows = sorted(_breakdown(session, filters, "age_band"), key=lambda row: AGE_BANDS.index(str(row[0])))
     return Table("by-age", "By age band", ("Age band", *BREAKDOWN_COLUMNS), tuple(rows), BREAKDOWN_NOTE)
 
 
@@ -601,9 +591,7 @@ def trends(session: Session, filters: Filters) -> Table:
     held = _session_filters(select(held_month, func.count()).where(_held(filters)), filters).group_by(held_month)
     series = [{month: n for month, n in joined.items() if n}, _monthly(session, completions), _monthly(session, held)]
     months = sorted(set().union(*series))
-    rows: tuple[tuple[Cell, ...], ...] = tuple(
-        (month, *(counts.get(month, 0) for counts in series)) for month in months
-    )  # a few dozen months
+    rows: tuple[tuple[Cell, ...], ...] = tuple((month, *(counts.get(month, 0) for counts in series)) for month in months)  # a few dozen months
     return Table("trends", "Trends by month", ("Month", "New learners", "Module completions", "Sessions held"), rows)
 
 
@@ -669,9 +657,7 @@ def learner_status_rows(session: Session, filters: Filters) -> tuple[list[str], 
     ).all()
     people = _people(filters)
     statuses = [
-        func.coalesce(
-            func.max(case((ModuleProgress.module_id == module_id, ModuleProgress.status), else_=None)), ModuleStatus.NOT_STARTED
-        )
+        func.coalesce(func.max(case((ModuleProgress.module_id == module_id, ModuleProgress.status), else_=None)), ModuleStatus.NOT_STARTED)
         for module_id, _title in module_rows
     ]
     query = (
