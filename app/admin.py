@@ -68,8 +68,9 @@ def edit_person(user_id: int) -> ResponseReturnValue:
         form.manager_email.errors = [f"{manager.name} reports to {person.name}: this would make a loop in the management chain."]
     if form.manager_email.errors:
         return render_template("admin/person.html", form=form, person=person), 400
-    person.site = form.site.data or person.site
-    person.department = (form.department.data or "").strip() or None
+    with statistics.tracking(db.session, [person.id]):  # the site's and department's figures change with the person
+        person.site = form.site.data or person.site
+        person.department = (form.department.data or "").strip() or None
     person.manager_id = manager.id if manager else None
     flash(f"{person.name}'s details are saved.", "success")
     return redirect(url_for("admin.users"))

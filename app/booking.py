@@ -28,6 +28,7 @@ from course.sessions import (
     management_chain,
 )
 
+from . import statistics
 from .models import (
     Attendance,
     Booking,
@@ -365,7 +366,7 @@ def record_feedback(session: Session, booking: Booking, answers: FeedbackAnswers
         comment=answers.comment,
     )
     try:
-        with session.begin_nested():
+        with statistics.tracking(session, [booking.learner_id]), session.begin_nested():
             session.add(feedback)
             session.flush()
     except IntegrityError as error:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -259,15 +260,23 @@ class LearnerStats(Base):
 
 
 class DailyCount(Base):
-    """How many times a learning event happened on one day, over every active learner: the HR dashboard's rollup.
+    """How many times a learning event happened on one day, for everyone, one site or one department: the HR rollup.
 
-    `measure` names the event (a module opened, a theme completed, a first-try answer...), `subject` the module or
-    theme, `detail` the question or the tenths of days a completion took; `total` sums a value (scores, passes, right
-    answers) over the `n` events. Kept exact by applying each learner's change as a difference (see app.statistics).
+    `site` and `department` name the learners counted: both empty for everyone, one of them set for a site's or a
+    department's learners (see app.statistics.FAMILIES). `measure` names the event (a module opened, a theme
+    completed, a first-try answer, a questionnaire answer...), `subject` the module or theme, `detail` the question or
+    the tenths of days a completion took; `total` sums a value (scores, passes, right answers, yes answers) over the
+    `n` events. Kept exact by applying each learner's change as a difference (see app.statistics).
     """
 
     __tablename__ = "daily_counts"
+    # The dashboard reads n and total from the key's index alone (an index-only scan on PostgreSQL).
+    __table_args__ = (
+        PrimaryKeyConstraint("site", "department", "measure", "subject", "detail", "day", postgresql_include=["n", "total"]),
+    )
 
+    site: Mapped[str] = mapped_column(String(80), primary_key=True)
+    department: Mapped[str] = mapped_column(String(120), primary_key=True)
     measure: Mapped[str] = mapped_column(String(30), primary_key=True)
     subject: Mapped[ContentId] = mapped_column(primary_key=True)
     detail: Mapped[ContentId] = mapped_column(primary_key=True)

@@ -1,13 +1,15 @@
 """The HR dashboard's rollups: daily counts of learning events and one summary row per learner, kept exact.
 
 Every rollup row is defined by one query, `contributions(people, measures)`, which counts the events of a set of
-learners day by day. The `daily_counts` table holds that query's result for every active learner. It is kept up
-to date where progress is recorded: `tracking()` locks the learner, computes their contribution before and after
-the change, and adds the difference. When the published course changes (a module published for the first time,
-moved to another theme or withdrawn), what the events mean changes too, and `rebuild()` recomputes everything.
+learners day by day, per site and department. The `daily_counts` table holds that query's result for every active
+learner three times over: for everyone, per site and per department (see `FAMILIES`). It is kept up to date where
+progress is recorded, questionnaires are answered and people change role, site or department: `tracking()` locks
+the learner, computes their contribution before and after the change, and adds the difference. When the published
+course changes (a module published for the first time, moved to another theme or withdrawn), what the events mean
+changes too, and `rebuild()` recomputes everything.
 
-The dashboard reads `daily_counts` when it looks at everyone, and runs `contributions()` live, for the selected
-people only, when a site or department filter narrows it down.
+The dashboard reads `daily_counts` for everyone, one site or one department, and runs `contributions()` live, for
+the selected people only, when both a site and a department narrow it down to a few hundred learners.
 """
 
 from __future__ import annotations
@@ -18,22 +20,41 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, String, Subquery, case, cast, delete, func, insert, literal_column, select, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import CTE
 
 from course.progress import ModuleStatus
 
 from .hr.sql import DaysBetween
 from .models import (
+    Booking,
     DailyCount,
     LearnerStats,
+    LiveSession,
     ModuleProgress,
     ModuleRecord,
     QuestionAnswer,
     QuizAttempt,
     Role,
+    SessionFeedback,
     StatisticsState,
     User,
     utcnow,
@@ -49,9 +70,17 @@ QUIZ_PASSED = "quiz_passed"
 ATTEMPTS = "attempts"
 FIRST_TRIES = "first_tries"
 FIRST_TRY_ANSWERS = "first_try_answers"
+FEEDBACK_SUITED = "feedback_suited"
+FEEDBACK_CHANGED_USAGE = "feedback_changed_usage"
+FEEDBACK_RECOMMEND = "feedback_recommend"
+FEEDBACK_SATISFACTION = "feedback_satisfaction"
 COURSE_STATE = "course"
+EVERYONE = ""  # the site or department of the rows that count every site or every department
 
-Key = tuple[str, str, str, date]
+# Which rows a learner's events count in: everyone's, their site's, their department's (when they have one).
+FAMILIES = ("everyone", "site", "department")
+
+Key = tuple[str, str, str, str, str, date]  # site, department, measure, subject, detail, day
 Counts = dict[Key, tuple[int, int]]
 
 
@@ -115,11 +144,19 @@ def _count_if(condition: Any) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _daily(day: ColumnElement[date], subject: Any, detail: Any, total: Any, source: Select[Any]) -> Select[Any]:
-    """`source` counted per day, subject and detail, with the sum of `total`."""
-    grouping = [day, subject] if detail is _NO_DETAIL else [day, subject, detail]  # PostgreSQL refuses a constant in GROUP BY
+def _daily(who: Any, day: ColumnElement[date], subject: Any, detail: Any, total: Any, source: Select[Any]) -> Select[Any]:
+    """`source` counted per site and department of `who`, day, subject and detail, with the sum of `total`."""
+    grouping = [who.c.site, who.c.department, day, subject]
+    if detail is not _NO_DETAIL:  # PostgreSQL refuses a constant in GROUP BY
+        grouping.append(detail)
     return source.with_only_columns(
-        day.label("day"), subject.label("subject"), detail.label("detail"), func.count().label("n"), total.label("total")
+        who.c.site.label("site"),
+        who.c.department.label("department"),
+        day.label("day"),
+        subject.label("subject"),
+        detail.label("detail"),
+        func.count().label("n"),
+        total.label("total"),
     ).group_by(*grouping)
 
 
@@ -132,12 +169,12 @@ def _progress(people: Subquery, course: Subquery) -> Select[Any]:
 
 
 def _module_opened(people: Subquery, course: Subquery) -> Select[Any]:
-    return _daily(day_of(ModuleProgress.first_opened_at), ModuleProgress.module_id, _none(), _zero(), _progress(people, course))
+    return _daily(people, day_of(ModuleProgress.first_opened_at), ModuleProgress.module_id, _none(), _zero(), _progress(people, course))
 
 
 def _module_completed(people: Subquery, course: Subquery) -> Select[Any]:
     done = _progress(people, course).where(ModuleProgress.status == ModuleStatus.COMPLETED)
-    return _daily(day_of(ModuleProgress.completed_at), ModuleProgress.module_id, _none(), _zero(), done)
+    return _daily(people, day_of(ModuleProgress.completed_at), ModuleProgress.module_id, _none(), _zero(), done)
 
 
 def duration_bucket(days: Any) -> ColumnElement[int]:
@@ -161,7 +198,7 @@ def _completion_tenths(people: Subquery, course: Subquery) -> Select[Any]:
     """Completions per theme by how long they took (see duration_bucket): the median is read from this histogram."""
     done = _progress(people, course).where(ModuleProgress.status == ModuleStatus.COMPLETED)
     tenths = cast(duration_bucket(DaysBetween(ModuleProgress.first_opened_at, ModuleProgress.completed_at)), String)
-    return _daily(day_of(ModuleProgress.completed_at), course.c.theme_id, tenths, _zero(), done)
+    return _daily(people, day_of(ModuleProgress.completed_at), course.c.theme_id, tenths, _zero(), done)
 
 
 def _per_learner_theme(people: Subquery, course: Subquery) -> Subquery:
@@ -169,6 +206,8 @@ def _per_learner_theme(people: Subquery, course: Subquery) -> Subquery:
     return (
         select(
             progress.user_id,
+            people.c.site,
+            people.c.department,
             course.c.theme_id,
             func.max(course.c.theme_size).label("size"),
             func.min(progress.first_opened_at).label("first_opened"),
@@ -177,20 +216,20 @@ def _per_learner_theme(people: Subquery, course: Subquery) -> Subquery:
         )
         .join(people, people.c.id == progress.user_id)
         .join(course, course.c.id == progress.module_id)
-        .group_by(progress.user_id, course.c.theme_id)
+        .group_by(progress.user_id, people.c.site, people.c.department, course.c.theme_id)
         .subquery("per_theme")
     )
 
 
 def _theme_started(people: Subquery, course: Subquery) -> Select[Any]:
     themes = _per_learner_theme(people, course)
-    return _daily(day_of(themes.c.first_opened), themes.c.theme_id, _none(), _zero(), select(themes.c.user_id))
+    return _daily(themes, day_of(themes.c.first_opened), themes.c.theme_id, _none(), _zero(), select(themes.c.user_id))
 
 
 def _theme_completed(people: Subquery, course: Subquery) -> Select[Any]:
     themes = _per_learner_theme(people, course)
     done = select(themes.c.user_id).where(themes.c.done == themes.c.size)
-    return _daily(day_of(themes.c.last_completed), themes.c.theme_id, _none(), _zero(), done)
+    return _daily(themes, day_of(themes.c.last_completed), themes.c.theme_id, _none(), _zero(), done)
 
 
 def _quizzes_per_learner_theme(people: Subquery, course: Subquery) -> Subquery:
@@ -198,33 +237,35 @@ def _quizzes_per_learner_theme(people: Subquery, course: Subquery) -> Subquery:
     return (
         select(
             attempt.user_id,
+            people.c.site,
+            people.c.department,
             course.c.theme_id,
             func.min(attempt.created_at).label("tried"),
             func.min(case((attempt.passed, attempt.created_at))).label("passed"),
         )
         .join(people, people.c.id == attempt.user_id)
         .join(course, course.c.id == attempt.module_id)
-        .group_by(attempt.user_id, course.c.theme_id)
+        .group_by(attempt.user_id, people.c.site, people.c.department, course.c.theme_id)
         .subquery("quizzes_per_theme")
     )
 
 
 def _quiz_tried(people: Subquery, course: Subquery) -> Select[Any]:
     quizzes = _quizzes_per_learner_theme(people, course)
-    return _daily(day_of(quizzes.c.tried), quizzes.c.theme_id, _none(), _zero(), select(quizzes.c.user_id))
+    return _daily(quizzes, day_of(quizzes.c.tried), quizzes.c.theme_id, _none(), _zero(), select(quizzes.c.user_id))
 
 
 def _quiz_passed(people: Subquery, course: Subquery) -> Select[Any]:
     quizzes = _quizzes_per_learner_theme(people, course)
     passed = select(quizzes.c.user_id).where(quizzes.c.passed.is_not(None))
-    return _daily(day_of(quizzes.c.passed), quizzes.c.theme_id, _none(), _zero(), passed)
+    return _daily(quizzes, day_of(quizzes.c.passed), quizzes.c.theme_id, _none(), _zero(), passed)
 
 
 def _attempts(people: Subquery, course: Subquery) -> Select[Any]:
     attempts = (
         select(QuizAttempt.id).join(people, people.c.id == QuizAttempt.user_id).join(course, course.c.id == QuizAttempt.module_id)
     )
-    return _daily(day_of(QuizAttempt.created_at), QuizAttempt.module_id, _none(), func.sum(QuizAttempt.score), attempts)
+    return _daily(people, day_of(QuizAttempt.created_at), QuizAttempt.module_id, _none(), func.sum(QuizAttempt.score), attempts)
 
 
 def _first_tries(people: Subquery, course: Subquery) -> Select[Any]:
@@ -234,7 +275,7 @@ def _first_tries(people: Subquery, course: Subquery) -> Select[Any]:
         .join(course, course.c.id == QuizAttempt.module_id)
         .where(QuizAttempt.first_try.is_(True))
     )
-    return _daily(day_of(QuizAttempt.created_at), QuizAttempt.module_id, _none(), _count_if(QuizAttempt.passed), firsts)
+    return _daily(people, day_of(QuizAttempt.created_at), QuizAttempt.module_id, _none(), _count_if(QuizAttempt.passed), firsts)
 
 
 def _first_try_answers(people: Subquery, course: Subquery) -> Select[Any]:
@@ -245,7 +286,27 @@ def _first_try_answers(people: Subquery, course: Subquery) -> Select[Any]:
         .join(course, course.c.id == answer.module_id)
         .where(answer.first_try.is_(True))
     )
-    return _daily(day_of(answer.created_at), answer.module_id, answer.question_id, _count_if(answer.correct), answers)
+    return _daily(people, day_of(answer.created_at), answer.module_id, answer.question_id, _count_if(answer.correct), answers)
+
+
+def _feedback(answer: Any) -> Callable[[Subquery, Subquery], Select[Any]]:
+    """Questionnaire answers per day and theme of the session, with the sum of `answer` (1 for yes, or 1 to 5)."""
+
+    def measure(people: Subquery, _course: Subquery) -> Select[Any]:
+        feedback = SessionFeedback
+        answers = (
+            select(feedback.id)
+            .join(Booking, Booking.id == feedback.booking_id)
+            .join(people, people.c.id == Booking.learner_id)
+            .join(LiveSession, LiveSession.id == Booking.session_id)
+        )
+        return _daily(people, day_of(feedback.created_at), LiveSession.theme_id, _none(), func.sum(answer), answers)
+
+    return measure
+
+
+def _yes(column: Any) -> ColumnElement[int]:
+    return case((column, 1), else_=0)
 
 
 MEASURES: dict[str, Callable[[Subquery, Subquery], Select[Any]]] = {
@@ -259,17 +320,27 @@ MEASURES: dict[str, Callable[[Subquery, Subquery], Select[Any]]] = {
     ATTEMPTS: _attempts,
     FIRST_TRIES: _first_tries,
     FIRST_TRY_ANSWERS: _first_try_answers,
+    FEEDBACK_SUITED: _feedback(_yes(SessionFeedback.format_best_suited)),
+    FEEDBACK_CHANGED_USAGE: _feedback(_yes(SessionFeedback.changed_daily_usage)),
+    FEEDBACK_RECOMMEND: _feedback(_yes(SessionFeedback.would_recommend)),
+    FEEDBACK_SATISFACTION: _feedback(SessionFeedback.satisfaction),
 }
 
 
 def contributions(people: Subquery, measures: Iterable[str] = tuple(MEASURES)) -> Select[Any]:
-    """Rows (measure, subject, detail, day, n, total) counting the events of `people`, one per measure and day."""
+    """Rows (site, department, measure, subject, detail, day, n, total) counting the events of `people`.
+
+    One row per measure, day, and site and department of the learners: the learners' own department, which may be
+    NULL, not the families of `daily_counts`.
+    """
     course = published_modules()
     parts = []
     for measure in measures:
         daily = MEASURES[measure](people, course).subquery(measure)
         parts.append(
             select(
+                daily.c.site,
+                daily.c.department,
                 literal_column(f"'{measure}'", String).label("measure"),
                 daily.c.subject,
                 daily.c.detail,
@@ -283,22 +354,48 @@ def contributions(people: Subquery, measures: Iterable[str] = tuple(MEASURES)) -
 
 
 def counts_source(measures: Iterable[str], site: str | None = None, department: str | None = None) -> Subquery:
-    """The daily counts of `measures`: the rollup for everyone, or computed live for one site or department."""
+    """The daily counts of `measures` for everyone, one site or one department; live for a site and a department."""
     wanted = list(measures)
-    if site or department:
+    if site and department:
         return contributions(learners(site=site, department=department), wanted).subquery("counts")
     columns = (DailyCount.measure, DailyCount.subject, DailyCount.detail, DailyCount.day, DailyCount.n, DailyCount.total)
-    return select(*columns).where(DailyCount.measure.in_(wanted)).subquery("counts")
+    family = and_(DailyCount.site == (site or EVERYONE), DailyCount.department == (department or EVERYONE))
+    return select(*columns).where(family, DailyCount.measure.in_(wanted)).subquery("counts")
+
+
+def _in_families(contribution: CTE) -> Select[Any]:
+    """Each contribution row counted for everyone, for its site and for its department (see FAMILIES)."""
+    c = contribution.c
+    everyone: ColumnElement[str] = literal_column(f"'{EVERYONE}'", String)
+    parts = []
+    for family in FAMILIES:
+        grouping = [c.measure, c.subject, c.detail, c.day]
+        site, department = everyone, everyone
+        if family == "site":
+            site = c.site
+            grouping.append(c.site)
+        elif family == "department":
+            department = c.department
+            grouping.append(c.department)
+        part = select(
+            site.label("site"), department.label("department"), c.measure, c.subject, c.detail, c.day, func.sum(c.n).label("n"), func.sum(c.total).label("total")
+        ).group_by(*grouping)
+        parts.append(part.where(c.department.is_not(None)) if family == "department" else part)
+    return parts[0].union_all(*parts[1:])  # type: ignore[return-value]
 
 
 # ---- keeping the rollups exact ------------------------------------------------------------------------------
 
 
 def _counts_of(session: Session, user_ids: list[int]) -> Counts:
-    rows = session.execute(contributions(learners(user_ids)))
-    return {
-        (measure, subject, detail, _as_date(day)): (int(n), int(total or 0)) for measure, subject, detail, day, n, total in rows
-    }
+    counts: Counts = {}
+    for site, department, measure, subject, detail, day, n, total in session.execute(contributions(learners(user_ids))):
+        families = [(EVERYONE, EVERYONE), (site, EVERYONE)] + ([(EVERYONE, department)] if department else [])
+        for family in families:
+            key = (*family, measure, subject, detail, _as_date(day))
+            n0, total0 = counts.get(key, (0, 0))
+            counts[key] = (n0 + int(n), total0 + int(total or 0))
+    return counts
 
 
 def _as_date(value: Any) -> date:
@@ -311,9 +408,18 @@ def _difference(before: Counts, after: Counts) -> list[dict[str, Any]]:
         n0, total0 = before.get(key, (0, 0))
         n1, total1 = after.get(key, (0, 0))
         if (n1 - n0, total1 - total0) != (0, 0):
-            measure, subject, detail, day = key
+            site, department, measure, subject, detail, day = key
             changes.append(
-                {"measure": measure, "subject": subject, "detail": detail, "day": day, "n": n1 - n0, "total": total1 - total0}
+                {
+                    "site": site,
+                    "department": department,
+                    "measure": measure,
+                    "subject": subject,
+                    "detail": detail,
+                    "day": day,
+                    "n": n1 - n0,
+                    "total": total1 - total0,
+                }
             )
     return changes
 
@@ -324,7 +430,7 @@ def _add_counts(session: Session, changes: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     upsert = postgresql.insert(DailyCount) if dialect == "postgresql" else sqlite.insert(DailyCount)
     statement = upsert.on_conflict_do_update(
-        index_elements=["measure", "subject", "detail", "day"],
+        index_elements=["site", "department", "measure", "subject", "detail", "day"],
         set_={"n": DailyCount.n + upsert.excluded.n, "total": DailyCount.total + upsert.excluded.total},
     )
     session.execute(statement, changes)
@@ -383,8 +489,11 @@ def rebuild(session: Session) -> None:
         # Writers wait while the tables are rebuilt, so that no change is counted twice or lost (see tracking()).
         session.execute(text("LOCK TABLE daily_counts, learner_stats IN EXCLUSIVE MODE"))
     session.execute(delete(DailyCount))
-    columns = ["measure", "subject", "detail", "day", "n", "total"]
-    session.execute(insert(DailyCount).from_select(columns, contributions(learners())))
+    columns = ["site", "department", "measure", "subject", "detail", "day", "n", "total"]
+    counted = contributions(learners()).cte("contributions")
+    families = _in_families(counted).subquery("families")
+    in_key_order = select(*(families.c[name] for name in columns)).order_by(*(families.c[name] for name in columns[:6]))
+    session.execute(insert(DailyCount).from_select(columns, in_key_order))  # rows read together are stored together
     refresh_learner_stats(session)
     state = session.get(StatisticsState, COURSE_STATE) or StatisticsState(name=COURSE_STATE)
     state.value, state.updated_at = course_fingerprint(session), utcnow()

@@ -232,9 +232,14 @@ def import_people(session: Session, data: bytes, allow_admin: bool = False) -> I
         return ImportResult(problems=refused.problems)
     users = {u.email.lower(): u for u in session.scalars(select(User).where(func.lower(User.email).in_([r.email for r in rows])))}
     result = ImportResult()
-    # Someone who becomes, or stops being, a learner enters or leaves the programme's figures.
-    changing_role = [users[row.email].id for row in rows if row.email in users and users[row.email].role != row.role]
-    with statistics.tracking(session, changing_role):
+    # Someone who becomes, or stops being, a learner enters or leaves the programme's figures; someone who moves
+    # takes their figures to their new site and department.
+    moving = [
+        users[row.email].id
+        for row in rows
+        if row.email in users and (users[row.email].role, users[row.email].site, users[row.email].department) != (row.role, row.site, row.department)
+    ]
+    with statistics.tracking(session, moving):
         for row in rows:
             user = users.get(row.email)
             if user is None:

@@ -31,7 +31,6 @@ from ..models import (
     ModuleProgress,
     ModuleRecord,
     Role,
-    SessionFeedback,
     SessionHost,
     SessionStatus,
     ThemeRecord,
@@ -186,7 +185,6 @@ class Group:
     site: str
     department: str
     age_band: str
-    joined: str  # the month the learners registered, YYYY-MM
     learners: int
     registered: int
     active: int
@@ -219,13 +217,11 @@ def _learner_groups(session: Session, filters: Filters) -> list[Group]:
     site = people.c.site
     department = func.coalesce(people.c.department, NO_DEPARTMENT)
     band = _age_band(people, filters.as_of.year)
-    joined = YearMonth(people.c.created_at)
     query = (
         select(
             site,
             department,
             band,
-            joined,
             func.count(),
             _count_if(_in_period(people.c.created_at, filters)),
             _count_if(and_(summary.last_viewed_at >= since, summary.last_viewed_at <= filters.as_of)),
@@ -234,9 +230,9 @@ def _learner_groups(session: Session, filters: Filters) -> list[Group]:
             _count_if(and_(summary.modules_done < total, summary.last_viewed_at < since)),
         )
         .select_from(people.outerjoin(summary, summary.user_id == people.c.id))
-        .group_by(site, department, band, joined)
+        .group_by(site, department, band)
     )
-    return [Group(str(s), str(d), str(b), str(j), *map(_int, figures)) for s, d, b, j, *figures in session.execute(query)]
+    return [Group(str(s), str(d), str(b), *map(_int, figures)) for s, d, b, *figures in session.execute(query)]
 
 
 def learning_summary(session: Session, filters: Filters) -> Table:
@@ -499,30 +495,23 @@ def mentor_recognition(session: Session, filters: Filters) -> Table:
 
 def evaluation(session: Session, filters: Filters) -> Table:
     """The questionnaire: three yes shares and the mean satisfaction, each with its number of answers."""
-    people = _people(filters)
-    feedback = SessionFeedback
-    query = (
-        select(
-            func.count(),
-            _count_if(feedback.format_best_suited),
-            _count_if(feedback.changed_daily_usage),
-            _count_if(feedback.would_recommend),
-            func.avg(feedback.satisfaction),
-        )
-        .join(Booking, Booking.id == feedback.booking_id)
-        .join(LiveSession, LiveSession.id == Booking.session_id)
-        .join(people, people.c.id == Booking.learner_id)
-        .where(_in_period(feedback.created_at, filters))
+    questions = (
+        statistics.FEEDBACK_SUITED,
+        statistics.FEEDBACK_CHANGED_USAGE,
+        statistics.FEEDBACK_RECOMMEND,
+        statistics.FEEDBACK_SATISFACTION,
     )
+    counts = _counts(filters, *questions)
+    query = select(counts.c.measure, func.sum(counts.c.n), func.sum(counts.c.total)).where(_in_days(counts, filters))
     if filters.theme:
-        query = query.where(LiveSession.theme_id == filters.theme)
-    answers, suited, changed, recommend, satisfaction = session.execute(query).one()
-    n = _int(answers)
+        query = query.where(counts.c.subject == filters.theme)
+    answered = {measure: (_int(n), _int(total)) for measure, n, total in session.execute(query.group_by(counts.c.measure))}
+    (n, suited), (_, changed), (_, recommend), (_, satisfaction) = (answered.get(question, (0, 0)) for question in questions)
     rows: tuple[tuple[Cell, ...], ...] = (
         ("Find the format best suited to them (%)", percent(suited, n), n),
         ("Changed their daily digital usage (%)", percent(changed, n), n),
         ("Would recommend it to a colleague (%)", percent(recommend, n), n),
-        ("Mean satisfaction (1 to 5)", _number(satisfaction, 2), n),
+        ("Mean satisfaction (1 to 5)", _number(satisfaction / n, 2) if n else None, n),
     )
     return Table("evaluation", "Programme evaluation", ("Question", "Result", "Answers"), rows)
 
@@ -576,9 +565,9 @@ def _monthly(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, int
 
 def trends(session: Session, filters: Filters) -> Table:
     """Per month: new learners, module completions and sessions held."""
-    joined: dict[str, int] = {}
-    for group in learner_groups(session, filters):
-        joined[group.joined] = joined.get(group.joined, 0) + group.registered
+    people = _people(filters)
+    joined_month = YearMonth(people.c.created_at)
+    joined = select(joined_month, func.count()).where(_in_period(people.c.created_at, filters)).group_by(joined_month)
     counts = _counts(filters, statistics.MODULE_COMPLETED)
     done_month = YearMonth(counts.c.day)
     completions = (
@@ -589,7 +578,7 @@ def trends(session: Session, filters: Filters) -> Table:
     )
     held_month = YearMonth(LiveSession.starts_at)
     held = _session_filters(select(held_month, func.count()).where(_held(filters)), filters).group_by(held_month)
-    series = [{month: n for month, n in joined.items() if n}, _monthly(session, completions), _monthly(session, held)]
+    series = [_monthly(session, joined), _monthly(session, completions), _monthly(session, held)]
     months = sorted(set().union(*series))
     rows: tuple[tuple[Cell, ...], ...] = tuple((month, *(counts.get(month, 0) for counts in series)) for month in months)  # a few dozen months
     return Table("trends", "Trends by month", ("Month", "New learners", "Module completions", "Sessions held"), rows)

@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from app import statistics
 from app.cli import main as cli
 from app.hr.people_import import MAX_BYTES
-from app.models import Role, User
+from app.learning import open_module
+from app.models import DailyCount, Role, User
 
 from ..conftest import csrf_token
 
@@ -83,6 +85,28 @@ def test_import_is_an_idempotent_upsert_by_email(hr, db_session):
     assert response.get_data(as_text=True).count("/set-password/") == 4  # nobody has chosen a password yet
     assert imported(db_session)["cleo@example.test"].site == "Lyon"
     assert db_session.scalar(select(func.count()).select_from(User).where(User.email.like("%@example.test"))) == 5  # the HR user too
+
+
+def test_a_learner_moved_by_the_import_takes_their_figures_along(app, hr, db_session, people):
+    upload(hr, csv_bytes(GOOD))
+    dan = imported(db_session)["dan@example.test"]
+    open_module(db_session, dan.id, "search-like-a-pro")
+    db_session.commit()
+    assert opened_on(db_session, site="Nice") == opened_on(db_session, department="Sales") == 1
+    moved = [*GOOD[:4], GOOD[4].replace("Nice,Sales", "Lyon,Claims")]
+    assert upload(hr, csv_bytes(moved)).status_code == 200
+    assert opened_on(db_session, site="Nice") == opened_on(db_session, department="Sales") == 0
+    assert opened_on(db_session, site="Lyon") == opened_on(db_session, department="Claims") == 1
+    assert opened_on(db_session) == 1
+
+
+def opened_on(db_session, site="", department=""):
+    """Modules opened by the learners of a site or department (everyone by default), as the rollup counts them."""
+    db_session.expire_all()
+    counts = select(func.sum(DailyCount.n)).where(
+        DailyCount.measure == statistics.MODULE_OPENED, DailyCount.site == site, DailyCount.department == department
+    )
+    return db_session.scalar(counts) or 0
 
 
 def test_a_manager_who_already_has_an_account_is_found(hr, db_session, people):

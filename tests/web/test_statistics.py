@@ -1,18 +1,18 @@
 """The HR rollups stay exactly what a rebuild from the recorded progress gives, whatever learners do and however they race."""
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import statistics
 from app.hr import stats
 from app.learning import open_module
-from app.models import DailyCount, LearnerStats, Role, StatisticsState
+from app.models import Attendance, Booking, BookingStatus, DailyCount, LearnerStats, Role, StatisticsState
 
-from ..conftest import csrf_token
+from ..conftest import add_live_session, csrf_token
 from .test_learning import MODULE, answers_for, quiz_of, submit
 
 
@@ -20,7 +20,7 @@ def rollups(db_session):
     """Everything the rollups hold, comparable across a rebuild."""
     db_session.expire_all()
     counts = {
-        (row.measure, row.subject, row.detail, row.day): (row.n, row.total)
+        (row.site, row.department, row.measure, row.subject, row.detail, row.day): (row.n, row.total)
         for row in db_session.scalars(select(DailyCount))
         if (row.n, row.total) != (0, 0)
     }
@@ -37,9 +37,14 @@ def rebuilt(db_session):
     return rollups(db_session)
 
 
-def measure_total(db_session, measure, subject=None):
+def measure_total(db_session, measure, subject=None, site="", department=""):
+    """The count of `measure` for everyone, or for one site or department."""
     counts, _ = rollups(db_session)
-    return sum(n for (m, s, _d, _day), (n, _t) in counts.items() if m == measure and (subject is None or s == subject))
+    return sum(
+        n
+        for (row_site, row_department, m, s, _d, _day), (n, _t) in counts.items()
+        if (row_site, row_department, m) == (site, department, measure) and (subject is None or s == subject)
+    )
 
 
 def test_learning_through_the_pages_keeps_the_rollups_equal_to_a_rebuild(app, people, db_session):
@@ -82,7 +87,86 @@ def test_a_learner_who_becomes_a_mentor_leaves_the_figures_and_comes_back(app, p
         assert rebuilt(db_session)[0] == rollups(db_session)[0]
 
 
-def test_a_site_filter_counts_live_what_the_rollup_counts_for_everyone(app, people, db_session):
+def learner_at(app, people, db_session, email, site, department):
+    """A signed-in client for a new learner of `site` and `department`, and the learner."""
+    user = people.create(Role.LEARNER, email=email)
+    user.site, user.department = site, department
+    db_session.merge(user)
+    db_session.commit()
+    client = app.test_client()
+    people.login(client, user)
+    return client, user
+
+
+def live_totals(db_session, site, department):
+    """Every measure counted live from the recorded rows, for the learners of a site and department."""
+    counted = statistics.contributions(statistics.learners(site=site, department=department)).subquery()
+    return _totals(db_session, counted)
+
+
+def rollup_totals(db_session, site, department):
+    """Every measure as the dashboard reads it for that filter: from the rollup, or live for both filters."""
+    return _totals(db_session, statistics.counts_source(statistics.MEASURES, site, department))
+
+
+def _totals(db_session, counts):
+    query = select(counts.c.measure, counts.c.subject, counts.c.detail, counts.c.day, func.sum(counts.c.n), func.sum(counts.c.total))
+    rows = db_session.execute(query.group_by(counts.c.measure, counts.c.subject, counts.c.detail, counts.c.day))
+    return {(m, s, d, str(day)): (int(n), int(total or 0)) for m, s, d, day, n, total in rows if (n, total) != (0, 0)}
+
+
+def test_each_site_and_department_rollup_counts_what_its_learners_did(app, people, db_session):
+    quiz = quiz_of(db_session)
+    places = [("Lyon", "Claims"), ("Lyon", "Sales"), ("Nice", "Claims"), ("Nice", None)]
+    for index, (site, department) in enumerate(places):
+        client, _user = learner_at(app, people, db_session, f"p{index}@example.test", site, department)
+        client.get(f"/modules/{MODULE}")
+        submit(client, quiz, answers_for(quiz, right=index % 2 == 0))
+    db_session.expire_all()
+    for site, department in [(None, None), ("Lyon", None), ("Nice", None), (None, "Claims"), (None, "Sales"), ("Lyon", "Claims")]:
+        expected = live_totals(db_session, site, department)
+        assert expected, (site, department)
+        assert rollup_totals(db_session, site, department) == expected, (site, department)
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE, department="Claims") == 2
+    assert measure_total(db_session, statistics.FIRST_TRIES, MODULE, site="Nice") == 2
+
+
+def test_a_learner_who_moves_takes_their_figures_to_their_new_site_and_department(app, people, db_session):
+    admin = app.test_client()
+    people.login(admin, people.create(Role.ADMIN, email="admin@example.test"))
+    client, learner = learner_at(app, people, db_session, "mover@example.test", "Lyon", "Claims")
+    client.get(f"/modules/{MODULE}")
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE, site="Lyon") == 1
+    token = csrf_token(admin.get(f"/admin/users/{learner.id}").get_data(as_text=True))
+    form = {"site": "Nice", "department": "Sales", "manager_email": "", "csrf_token": token}
+    assert admin.post(f"/admin/users/{learner.id}", data=form).status_code == 302
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE, site="Lyon") == 0
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE, department="Claims") == 0
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE, site="Nice") == 1
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE, department="Sales") == 1
+    assert measure_total(db_session, statistics.MODULE_OPENED, MODULE) == 1
+    assert rebuilt(db_session) == rollups(db_session)
+
+
+def test_a_questionnaire_answered_through_the_page_counts_in_the_evaluation(app, people, db_session):
+    mentor = people.create(Role.MENTOR, email="mentor@example.test")
+    client, learner = learner_at(app, people, db_session, "came@example.test", "Nice", "Claims")
+    starts_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    live_session = add_live_session(db_session, [mentor], starts_at)
+    booking = Booking(session_id=live_session.id, learner_id=learner.id, status=BookingStatus.CONFIRMED, attendance=Attendance.ATTENDED)
+    db_session.add(booking)
+    db_session.commit()
+    answers = {"satisfaction": "4", "format_best_suited": "yes", "changed_daily_usage": "no", "would_recommend": "yes"}
+    token = csrf_token(client.get(f"/bookings/{booking.id}/feedback").get_data(as_text=True))
+    assert client.post(f"/bookings/{booking.id}/feedback", data={**answers, "csrf_token": token}).status_code == 302
+    for filters in (stats.Filters(), stats.Filters(site="Nice"), stats.Filters(department="Claims"), stats.Filters(site="Nice", department="Claims")):
+        rows = stats.evaluation(db_session, filters).rows
+        assert [row[1:] for row in rows] == [(100.0, 1), (0.0, 1), (100.0, 1), (4.0, 1)], filters
+    assert [row[2] for row in stats.evaluation(db_session, stats.Filters(site="Lyon")).rows] == [0, 0, 0, 0]
+    assert rebuilt(db_session) == rollups(db_session)
+
+
+def test_sites_add_up_to_everyone_in_every_learning_table(app, people, db_session):
     quiz = quiz_of(db_session)
     for index, site in enumerate(("Lyon", "Lyon", "Nice")):
         client = app.test_client()
@@ -163,6 +247,8 @@ def test_simultaneous_first_visits_by_many_learners_are_all_counted_once(app, pe
         thread.join()
     assert errors == []
     with Session(engine) as session:
-        opened = session.scalars(select(DailyCount.n).where(DailyCount.measure == statistics.MODULE_OPENED, DailyCount.day == datetime.now(UTC).date()))
+        everyone = (DailyCount.site == statistics.EVERYONE, DailyCount.department == statistics.EVERYONE)
+        today = DailyCount.day == datetime.now(UTC).date()
+        opened = session.scalars(select(DailyCount.n).where(*everyone, DailyCount.measure == statistics.MODULE_OPENED, today))
         assert sum(opened) == len(learners)
         assert rollups(session) == rebuilt(session)
