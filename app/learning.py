@@ -91,7 +91,7 @@ def open_module(session: Session, user_id: int, module_id: str) -> ModuleProgres
         # A later visit changes no event the rollups count, only the learner's last visit.
         row.last_viewed_at = utcnow()
         session.flush()
-        statistics.refresh_learner_stats(session, [user_id])
+        statistics.refresh_learner_summary(session, [user_id])
         return row
     with statistics.tracking(session, [user_id]):
         row = _progress_row(session, user_id, module_id)

@@ -112,6 +112,12 @@ class User(UserMixin, Base):
     auth_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[Timestamp]
     last_login_at: Mapped[OptionalTimestamp]
+    # The learner's progress through the published course in one row, kept by app.statistics wherever progress is
+    # recorded: the HR dashboard groups learners from this table alone, without reading their progress rows.
+    first_opened_at: Mapped[OptionalTimestamp]
+    last_viewed_at: Mapped[OptionalTimestamp]
+    modules_done: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_completed_at: Mapped[OptionalTimestamp]
 
     @property
     def is_active(self) -> bool:
@@ -242,21 +248,6 @@ class QuizAttempt(Base):
     # The learner's first attempt at this quiz: the first-try pass rate counts these.
     first_try: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[Timestamp]
-
-
-class LearnerStats(Base):
-    """One learner's progress through the published course in one row, kept up to date where progress is recorded.
-
-    The HR dashboard groups these rows (one per learner) instead of every progress row (one per learner and module).
-    """
-
-    __tablename__ = "learner_stats"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    first_opened_at: Mapped[Timestamp]
-    last_viewed_at: Mapped[Timestamp]
-    modules_done: Mapped[int]
-    last_completed_at: Mapped[OptionalTimestamp]
 
 
 class DailyCount(Base):

@@ -33,8 +33,10 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -47,7 +49,6 @@ from .hr.sql import DaysBetween
 from .models import (
     Booking,
     DailyCount,
-    LearnerStats,
     LiveSession,
     ModuleProgress,
     ModuleRecord,
@@ -88,8 +89,9 @@ Counts = dict[Key, tuple[int, int]]
 
 
 def learners(user_ids: Iterable[int] | None = None, site: str | None = None, department: str | None = None) -> Subquery:
-    """Active accounts with the learner role, optionally narrowed to some ids, a site or a department."""
-    query = select(User.id, User.site, User.department, User.birth_year, User.created_at).where(
+    """Active accounts with the learner role and their progress summary, optionally narrowed to ids, a site or a department."""
+    summary = (User.first_opened_at, User.last_viewed_at, User.modules_done, User.last_completed_at)
+    query = select(User.id, User.site, User.department, User.birth_year, User.created_at, *summary).where(
         User.role == Role.LEARNER, User.active.is_(True)
     )
     if user_ids is not None:
@@ -437,34 +439,45 @@ def _add_counts(session: Session, changes: list[dict[str, Any]]) -> None:
 
 
 def _lock_people(session: Session, user_ids: list[int]) -> None:
-    """Serialize changes to the same learners, so that two tabs never count one event twice."""
+    """Serialize changes to the same learners, so that two tabs never count one event twice.
+
+    On PostgreSQL the rollup table's writer lock comes first: a rebuild, which takes the table and then updates
+    every learner's row, waits for changes in flight and is waited for by new ones, in one order that never deadlocks.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE daily_counts IN ROW EXCLUSIVE MODE"))
     session.execute(select(User.id).where(User.id.in_(user_ids)).order_by(User.id).with_for_update())
 
 
-def refresh_learner_stats(session: Session, user_ids: Iterable[int] | None = None) -> None:
-    """Recompute the summary rows of some learners (or of everyone) from their progress in the published course."""
+def refresh_learner_summary(session: Session, user_ids: Iterable[int] | None = None) -> None:
+    """Recompute the progress summary on some learners' rows (or everyone's) from their progress in the published course."""
     ids = None if user_ids is None else sorted(set(user_ids))
-    removal = delete(LearnerStats)
     progress = ModuleProgress
     course = published_modules()
     summary = (
         select(
             progress.user_id,
-            func.min(progress.first_opened_at),
-            func.max(progress.last_viewed_at),
-            _count_if(progress.status == ModuleStatus.COMPLETED),
-            func.max(progress.completed_at),
+            func.min(progress.first_opened_at).label("first_opened_at"),
+            func.max(progress.last_viewed_at).label("last_viewed_at"),
+            _count_if(progress.status == ModuleStatus.COMPLETED).label("modules_done"),
+            func.max(progress.completed_at).label("last_completed_at"),
         )
         .join(course, course.c.id == progress.module_id)
         .group_by(progress.user_id)
     )
+    holding = or_(User.first_opened_at.is_not(None), User.modules_done != 0)  # only the rows that hold a summary
     if ids is not None:
         _lock_people(session, ids)
-        removal = removal.where(LearnerStats.user_id.in_(ids))
         summary = summary.where(progress.user_id.in_(ids))
-    session.execute(removal)
-    columns = ["user_id", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at"]
-    session.execute(insert(LearnerStats).from_select(columns, summary))
+        holding = and_(holding, User.id.in_(ids))
+    found = summary.subquery("summary")
+    emptied = and_(holding, User.id.not_in(select(found.c.user_id)))  # e.g. progress only in a withdrawn module
+    session.execute(update(User).where(emptied).values(first_opened_at=None, last_viewed_at=None, modules_done=0, last_completed_at=None))
+    session.execute(
+        update(User)
+        .where(User.id == found.c.user_id)
+        .values({name: found.c[name] for name in ("first_opened_at", "last_viewed_at", "modules_done", "last_completed_at")})
+    )
 
 
 @contextmanager
@@ -480,21 +493,21 @@ def tracking(session: Session, user_ids: Iterable[int]) -> Iterator[None]:
     yield
     session.flush()
     _add_counts(session, _difference(before, _counts_of(session, ids)))
-    refresh_learner_stats(session, ids)
+    refresh_learner_summary(session, ids)
 
 
 def rebuild(session: Session) -> None:
     """Recompute every rollup from the recorded progress, for the course as it is published now."""
     if session.get_bind().dialect.name == "postgresql":
-        # Writers wait while the tables are rebuilt, so that no change is counted twice or lost (see tracking()).
-        session.execute(text("LOCK TABLE daily_counts, learner_stats IN EXCLUSIVE MODE"))
+        # Writers wait while the rollups are rebuilt, so that no change is counted twice or lost (see _lock_people()).
+        session.execute(text("LOCK TABLE daily_counts IN EXCLUSIVE MODE"))
     session.execute(delete(DailyCount))
     columns = ["site", "department", "measure", "subject", "detail", "day", "n", "total"]
     counted = contributions(learners()).cte("contributions")
     families = _in_families(counted).subquery("families")
     in_key_order = select(*(families.c[name] for name in columns)).order_by(*(families.c[name] for name in columns[:6]))
     session.execute(insert(DailyCount).from_select(columns, in_key_order))  # rows read together are stored together
-    refresh_learner_stats(session)
+    refresh_learner_summary(session)
     state = session.get(StatisticsState, COURSE_STATE) or StatisticsState(name=COURSE_STATE)
     state.value, state.updated_at = course_fingerprint(session), utcnow()
     session.add(state)

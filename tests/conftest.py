@@ -17,18 +17,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, delete, func, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app import create_app
 from app.content import import_catalog
 from app.db import make_engine
-from app.migrate import upgrade
+from app.migrate import drop_every_table, upgrade
 from app.models import (
-    Base,
     Booking,
     DailyCount,
-    LearnerStats,
     LiveSession,
     LoginFailure,
     MediaFile,
@@ -66,7 +64,6 @@ PEOPLE_TABLES = (
     QuestionAnswer,
     QuizAttempt,
     ModuleProgress,
-    LearnerStats,
     DailyCount,
     MediaFile,
     LoginFailure,
@@ -75,17 +72,10 @@ PEOPLE_TABLES = (
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
-def reset_schema(engine: Engine) -> None:
-    """Drop every table of the platform, and Alembic's own, so that migrations start from nothing."""
-    with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-
-
 def prepare_database(url: str, content: Path = CONTENT) -> Engine:
     """A database at `url` migrated to head with the course at `content` imported."""
     engine = make_engine(url)
-    reset_schema(engine)
+    drop_every_table(engine)
     upgrade(engine)
     with Session(engine) as session:
         import_catalog(session, load_catalog(content))

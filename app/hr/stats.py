@@ -26,7 +26,6 @@ from ..models import (
     Attendance,
     Booking,
     BookingStatus,
-    LearnerStats,
     LiveSession,
     ModuleProgress,
     ModuleRecord,
@@ -211,7 +210,7 @@ def learner_groups(session: Session, filters: Filters) -> list[Group]:
 
 def _learner_groups(session: Session, filters: Filters) -> list[Group]:
     people = _people(filters)
-    summary = LearnerStats
+    summary = people.c  # each learner's progress summary, kept on their row (see statistics.refresh_learner_summary)
     total = _module_count(session)
     since = filters.as_of - timedelta(days=INACTIVE_DAYS)
     site = people.c.site
@@ -229,7 +228,6 @@ def _learner_groups(session: Session, filters: Filters) -> list[Group]:
             _count_if(and_(summary.modules_done == total, _in_period(summary.last_completed_at, filters))),
             _count_if(and_(summary.modules_done < total, summary.last_viewed_at < since)),
         )
-        .select_from(people.outerjoin(summary, summary.user_id == people.c.id))
         .group_by(site, department, band)
     )
     return [Group(str(s), str(d), str(b), *map(_int, figures)) for s, d, b, *figures in session.execute(query)]

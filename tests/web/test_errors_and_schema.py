@@ -11,11 +11,11 @@ from app import create_app
 from app.cli import main
 from app.content import import_catalog
 from app.db import make_engine
-from app.migrate import alembic_config, current_revision, upgrade
+from app.migrate import alembic_config, current_revision, drop_every_table, upgrade
 from app.models import Base, ModuleRecord, ModuleRevision, Role, User
 from course import load_catalog
 
-from ..conftest import CONTENT, reset_schema
+from ..conftest import CONTENT
 
 
 def test_upgrading_an_empty_database_to_head_gives_the_models_schema(tmp_path):
@@ -70,7 +70,7 @@ def _write_course(root: Path, extra_body: str = "") -> None:
 
 def test_importing_twice_changes_nothing_and_a_changed_file_becomes_a_new_revision(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'import.sqlite'}")
-    reset_schema(engine)
+    drop_every_table(engine)
     upgrade(engine)
     from sqlalchemy.orm import Session
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app import statistics
 from app.hr import stats
 from app.learning import open_module
-from app.models import Attendance, Booking, BookingStatus, DailyCount, LearnerStats, Role, StatisticsState
+from app.models import Attendance, Booking, BookingStatus, DailyCount, Role, StatisticsState, User
 
 from ..conftest import add_live_session, csrf_token
 from .test_learning import MODULE, answers_for, quiz_of, submit
@@ -25,8 +25,8 @@ def rollups(db_session):
         if (row.n, row.total) != (0, 0)
     }
     learners = {
-        row.user_id: (row.first_opened_at, row.last_viewed_at, row.modules_done, row.last_completed_at)
-        for row in db_session.scalars(select(LearnerStats))
+        user.id: (user.first_opened_at, user.last_viewed_at, user.modules_done, user.last_completed_at)
+        for user in db_session.scalars(select(User).where(User.first_opened_at.is_not(None)))
     }
     return counts, learners
 

@@ -1,7 +1,8 @@
-"""Daily counts for everyone, per site and per department, questionnaire answers among them, read from the key's index.
+"""Daily counts for everyone, per site and per department, read from the key's index; each learner's summary on their row.
 
-The table is a rollup: it is recreated empty with its new key, and the recorded course fingerprint is forgotten, so
-that `speak-digital db upgrade` (or the first dashboard view) rebuilds it from the recorded progress.
+Both are rollups: the daily counts are recreated empty with their new key, the summary columns are added empty in
+place of the learner_stats table, and the recorded course fingerprint is forgotten, so that `speak-digital db
+upgrade` (or the first dashboard view) rebuilds them from the recorded progress.
 
 Revision ID: 0006
 Revises: 0005
@@ -30,8 +31,21 @@ def _counts() -> list[sa.Column[object]]:
     ]
 
 
+def _learner_summary() -> list[sa.Column[object]]:
+    return [
+        sa.Column("first_opened_at", sa.DateTime(), nullable=True),
+        sa.Column("last_viewed_at", sa.DateTime(), nullable=True),
+        sa.Column("modules_done", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("last_completed_at", sa.DateTime(), nullable=True),
+    ]
+
+
 def upgrade() -> None:
     """Apply this migration."""
+    op.drop_table("learner_stats")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        for column in _learner_summary():
+            batch_op.add_column(column)
     op.drop_table("daily_counts")
     op.create_table(
         "daily_counts",
@@ -47,6 +61,19 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Revert this migration."""
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        for column in _learner_summary():
+            batch_op.drop_column(column.name)
+    op.create_table(
+        "learner_stats",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("first_opened_at", sa.DateTime(), nullable=False),
+        sa.Column("last_viewed_at", sa.DateTime(), nullable=False),
+        sa.Column("modules_done", sa.Integer(), nullable=False),
+        sa.Column("last_completed_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_learner_stats_user_id_users")),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_learner_stats")),
+    )
     op.drop_table("daily_counts")
     op.create_table(
         "daily_counts", *_counts(), sa.PrimaryKeyConstraint("measure", "subject", "detail", "day", name=op.f("pk_daily_counts"))
