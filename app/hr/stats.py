@@ -381,31 +381,27 @@ def _held(filters: Filters) -> ColumnElement[bool]:
 
 def live_sessions(session: Session, filters: Filters) -> Table:
     """Sessions held, upcoming and cancelled; formats; seats offered, booked, attended; fill and no-show rates."""
-    per_session = (
-        select(
-            Booking.session_id,
-            _count_if(Booking.status == BookingStatus.CONFIRMED).label("booked"),
-            _count_if(Booking.attendance == Attendance.ATTENDED).label("attended"),
-            _count_if(Booking.attendance == Attendance.NO_SHOW).label("no_shows"),
-        )
-        .group_by(Booking.session_id)
-        .subquery("per_session")
-    )
     scheduled = LiveSession.status == SessionStatus.SCHEDULED
-    query = select(
+    per_session = select(
         _count_if(_held(filters)),
         _count_if(and_(scheduled, LiveSession.starts_at >= filters.now)),
         _count_if(LiveSession.status == SessionStatus.CANCELLED),
         _count_if(and_(scheduled, LiveSession.format == SessionFormat.INDIVIDUAL)),
         _count_if(and_(scheduled, LiveSession.format == SessionFormat.COLLECTIVE)),
         func.sum(case((scheduled, LiveSession.capacity), else_=0)),
-        func.sum(case((scheduled, per_session.c.booked), else_=0)),
-        func.sum(case((scheduled, per_session.c.attended), else_=0)),
-        func.sum(case((scheduled, per_session.c.no_shows), else_=0)),
-    ).outerjoin(per_session, per_session.c.session_id == LiveSession.id)
-    held, upcoming, cancelled, individual, collective, offered, booked, attended, no_shows = map(
-        _int, session.execute(_session_filters(query, filters)).one()
     )
+    # The bookings of the sessions selected, counted in a second query rather than per session and joined.
+    per_booking = (
+        select(
+            _count_if(Booking.status == BookingStatus.CONFIRMED),
+            _count_if(Booking.attendance == Attendance.ATTENDED),
+            _count_if(Booking.attendance == Attendance.NO_SHOW),
+        )
+        .join(LiveSession, LiveSession.id == Booking.session_id)
+        .where(scheduled)
+    )
+    held, upcoming, cancelled, individual, collective, offered = map(_int, session.execute(_session_filters(per_session, filters)).one())
+    booked, attended, no_shows = map(_int, session.execute(_session_filters(per_booking, filters)).one())
     rows: tuple[tuple[Cell, ...], ...] = (
         ("Held", held),
         ("Upcoming", upcoming),
@@ -457,12 +453,16 @@ def mentors(session: Session, filters: Filters) -> Table:
     led = _mentor_sessions(filters, mentor).with_only_columns(
         mentor.site, func.count(distinct(SessionHost.mentor_id)), func.count(), func.sum(LiveSession.duration_minutes)
     )
-    reached_query = (
+    # Each learner once per site: distinct pairs first, then counted, which PostgreSQL hashes instead of sorting.
+    reached_pairs = (
         _mentor_sessions(filters, mentor)
-        .with_only_columns(mentor.site, func.count(distinct(Booking.learner_id)))
+        .with_only_columns(mentor.site.label("site"), Booking.learner_id)
         .join(Booking, and_(Booking.session_id == LiveSession.id, Booking.attendance == Attendance.ATTENDED))
+        .distinct()
+        .subquery("reached_pairs")
     )
-    reached: dict[str, int] = dict(session.execute(reached_query.group_by(mentor.site)).all())
+    reached_query = select(reached_pairs.c.site, func.count()).group_by(reached_pairs.c.site)
+    reached: dict[str, int] = {site: _int(n) for site, n in session.execute(reached_query)}
     rows = tuple(
         (site, _int(active), _int(sessions), _number(_int(minutes) / 60), _int(reached.get(site)))
         for site, active, sessions, minutes in session.execute(led.group_by(mentor.site).order_by(mentor.site))
