@@ -98,8 +98,12 @@ def save_draft(session: Session, author: User, record: ModuleRecord, source: str
     return revision, True
 
 
-def publish(session: Session, record: ModuleRecord, revision: ModuleRevision) -> None:
-    """Make a valid revision the one learners see; a revision with problems is refused."""
+def publish(session: Session, record: ModuleRecord, revision: ModuleRevision) -> bool:
+    """Make a valid revision the one learners see; a revision with problems is refused.
+
+    True when this changed the course the HR figures count (a module published for the first time), so that
+    learners must be moved to it (see statistics.ensure_current).
+    """
     if revision.module_id != record.id:
         raise AuthoringError("This revision belongs to another module.")
     if revision.problems:
@@ -112,7 +116,7 @@ def publish(session: Session, record: ModuleRecord, revision: ModuleRevision) ->
     revision.published_at = utcnow()
     session.flush()
     # A module published for the first time changes what "completed the theme" means for everyone.
-    statistics.ensure_current(session)
+    return statistics.ensure_current(session)
 
 
 def restore(session: Session, author: User, record: ModuleRecord, number: int) -> ModuleRevision:

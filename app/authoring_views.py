@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from course import RenderedModule
 from course.parse import MAX_SOURCE_CHARS
 
+from . import statistics_runner
 from .authoring import (
     AuthoringError,
     create_module,
@@ -132,7 +133,8 @@ def save(module_id: str) -> ResponseReturnValue:
             flash("The draft has problems, listed beside the source. It cannot be published until they are fixed.", "error")
         return redirect(url_for("authoring.edit", module_id=record.id)), 303
     try:
-        publish(db.session, record, revision)
+        if publish(db.session, record, revision):
+            statistics_runner.catch_up_after_commit()
     except AuthoringError as error:
         db.keep_changes_on_error()  # the draft is the mentor's work: keep it, refuse only the publishing
         flash(f"Saved as a draft, not published: {error}", "error")

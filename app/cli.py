@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import run_simple
 
 from course import ContentError, load_catalog
@@ -52,7 +53,15 @@ def _import_content(directory: Path, force: bool = False) -> str:
         raise click.ClickException("The course has problems; nothing was imported:\n" + str(error)) from error
     report = import_catalog(db.session, catalog, force=force)
     db.session.commit()
+    _move_learners_to_the_course()
     return report.summary()
+
+
+def _move_learners_to_the_course() -> None:
+    """After a change of course, count everyone's events under it (see statistics.catch_up)."""
+    moved = statistics.catch_up(sessionmaker(_engine(), expire_on_commit=False))
+    if moved:
+        click.echo(f"HR statistics: {moved} people now counted under the published course.")
 
 
 @main.group("db")
@@ -66,9 +75,12 @@ def db_upgrade() -> None:
     """Bring the database schema up to date."""
     upgrade(_engine())
     click.echo(f"Database schema at revision {current_revision(_engine())}.")
-    if statistics.ensure_current(db.session):
-        db.session.commit()
-        click.echo("HR statistics rebuilt for the published course.")
+    first_build = statistics.counted_version(db.session) is None
+    statistics.ensure_current(db.session)
+    db.session.commit()
+    if first_build:
+        click.echo("HR statistics built for the published course.")
+    _move_learners_to_the_course()
 
 
 @main.group("content")

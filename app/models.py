@@ -118,6 +118,8 @@ class User(UserMixin, Base):
     last_viewed_at: Mapped[OptionalTimestamp]
     modules_done: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     last_completed_at: Mapped[OptionalTimestamp]
+    # The version of the course this person's events are counted under in the rollups (see app.statistics).
+    statistics_version: Mapped[int | None] = mapped_column(index=True)
 
     @property
     def is_active(self) -> bool:

@@ -14,7 +14,7 @@ the selected people only, when both a site and a department narrow it down to a 
 
 from __future__ import annotations
 
-import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -30,12 +30,15 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    false,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -75,12 +78,14 @@ FEEDBACK_SUITED = "feedback_suited"
 FEEDBACK_CHANGED_USAGE = "feedback_changed_usage"
 FEEDBACK_RECOMMEND = "feedback_recommend"
 FEEDBACK_SATISFACTION = "feedback_satisfaction"
-COURSE_STATE = "course"
+VERSION_STATE = "counted_course"  # the version of the course the rollups count; each version's modules are "course_<n>"
+CATCH_UP_BATCH = 500
 EVERYONE = ""  # the site or department of the rows that count every site or every department
 
 # Which rows a learner's events count in: everyone's, their site's, their department's (when they have one).
 FAMILIES = ("everyone", "site", "department")
 
+Course = tuple[tuple[str, str], ...]  # (module, theme) pairs, sorted
 Key = tuple[str, str, str, str, str, date]  # site, department, measure, subject, detail, day
 Counts = dict[Key, tuple[int, int]]
 
@@ -103,24 +108,24 @@ def learners(user_ids: Iterable[int] | None = None, site: str | None = None, dep
     return query.subquery("people")
 
 
-def published_modules() -> Subquery:
-    """The published modules with their theme and their theme's number of published modules."""
-    size = func.count().over(partition_by=ModuleRecord.theme_id)
-    return (
-        select(ModuleRecord.id, ModuleRecord.theme_id, size.label("theme_size"))
-        .where(ModuleRecord.current_revision_id.is_not(None))
-        .subquery("course")
-    )
+def course_modules(course: Course | None = None) -> Subquery:
+    """The modules of `course` (by default the one published now) with their theme and their theme's number of modules."""
+    if course is None:
+        size = func.count().over(partition_by=ModuleRecord.theme_id)
+        query = select(ModuleRecord.id, ModuleRecord.theme_id, size.label("theme_size")).where(ModuleRecord.current_revision_id.is_not(None))
+        return query.subquery("course")
+    if not course:
+        return select(ModuleRecord.id, ModuleRecord.theme_id, literal(0).label("theme_size")).where(false()).subquery("course")
+    rows = [select(literal(module, String).label("id"), literal(theme, String).label("theme_id")) for module, theme in course]
+    listed = union_all(*rows).subquery("listed")  # SQLite's VALUES cannot name its columns
+    size = func.count().over(partition_by=listed.c.theme_id)
+    return select(listed.c.id, listed.c.theme_id, size.label("theme_size")).subquery("course")
 
 
-def course_fingerprint(session: Session) -> str:
-    """A digest of which modules are published in which theme: the rollups are valid for one such course."""
-    rows = session.execute(
-        select(ModuleRecord.id, ModuleRecord.theme_id)
-        .where(ModuleRecord.current_revision_id.is_not(None))
-        .order_by(ModuleRecord.id)
-    )
-    return hashlib.sha256("\n".join(f"{module} {theme}" for module, theme in rows).encode()).hexdigest()
+def published_course(session: Session) -> Course:
+    """Which modules are published in which theme, as (module, theme) pairs: what the rollups' events mean."""
+    published = ModuleRecord.current_revision_id.is_not(None)
+    return tuple((module, theme) for module, theme in session.execute(select(ModuleRecord.id, ModuleRecord.theme_id).where(published).order_by(ModuleRecord.id)))
 
 
 # ---- the events, day by day --------------------------------------------------------------------------------
@@ -329,16 +334,16 @@ MEASURES: dict[str, Callable[[Subquery, Subquery], Select[Any]]] = {
 }
 
 
-def contributions(people: Subquery, measures: Iterable[str] = tuple(MEASURES)) -> Select[Any]:
+def contributions(people: Subquery, measures: Iterable[str] = tuple(MEASURES), course: Course | None = None) -> Select[Any]:
     """Rows (site, department, measure, subject, detail, day, n, total) counting the events of `people`.
 
     One row per measure, day, and site and department of the learners: the learners' own department, which may be
-    NULL, not the families of `daily_counts`.
+    NULL, not the families of `daily_counts`. Modules and themes are those of `course`, by default the published one.
     """
-    course = published_modules()
+    modules = course_modules(course)
     parts = []
     for measure in measures:
-        daily = MEASURES[measure](people, course).subquery(measure)
+        daily = MEASURES[measure](people, modules).subquery(measure)
         parts.append(
             select(
                 daily.c.site,
@@ -389,9 +394,9 @@ def _in_families(contribution: CTE) -> Select[Any]:
 # ---- keeping the rollups exact ------------------------------------------------------------------------------
 
 
-def _counts_of(session: Session, user_ids: list[int]) -> Counts:
+def _counts_of(session: Session, user_ids: list[int], course: Course) -> Counts:
     counts: Counts = {}
-    for site, department, measure, subject, detail, day, n, total in session.execute(contributions(learners(user_ids))):
+    for site, department, measure, subject, detail, day, n, total in session.execute(contributions(learners(user_ids), course=course)):
         families = [(EVERYONE, EVERYONE), (site, EVERYONE)] + ([(EVERYONE, department)] if department else [])
         for family in families:
             key = (*family, measure, subject, detail, _as_date(day))
@@ -438,6 +443,11 @@ def _add_counts(session: Session, changes: list[dict[str, Any]]) -> None:
     session.execute(statement, changes)
 
 
+def _update_people(session: Session, statement: Any) -> None:
+    """Run an UPDATE of many people's rows without reloading them into the session: nothing here reads them back."""
+    session.execute(statement, execution_options={"synchronize_session": False})
+
+
 def _lock_people(session: Session, user_ids: list[int]) -> None:
     """Serialize changes to the same learners, so that two tabs never count one event twice.
 
@@ -453,7 +463,7 @@ def refresh_learner_summary(session: Session, user_ids: Iterable[int] | None = N
     """Recompute the progress summary on some learners' rows (or everyone's) from their progress in the published course."""
     ids = None if user_ids is None else sorted(set(user_ids))
     progress = ModuleProgress
-    course = published_modules()
+    course = course_modules()
     summary = (
         select(
             progress.user_id,
@@ -472,28 +482,138 @@ def refresh_learner_summary(session: Session, user_ids: Iterable[int] | None = N
         holding = and_(holding, User.id.in_(ids))
     found = summary.subquery("summary")
     emptied = and_(holding, User.id.not_in(select(found.c.user_id)))  # e.g. progress only in a withdrawn module
-    session.execute(update(User).where(emptied).values(first_opened_at=None, last_viewed_at=None, modules_done=0, last_completed_at=None))
-    session.execute(
+    _update_people(session, update(User).where(emptied).values(first_opened_at=None, last_viewed_at=None, modules_done=0, last_completed_at=None))
+    _update_people(
+        session,
         update(User)
         .where(User.id == found.c.user_id)
-        .values({name: found.c[name] for name in ("first_opened_at", "last_viewed_at", "modules_done", "last_completed_at")})
+        .values({name: found.c[name] for name in ("first_opened_at", "last_viewed_at", "modules_done", "last_completed_at")}),
     )
+
+
+# ---- the course the rollups count, version by version ------------------------------------------------------
+#
+# Each learner's events are counted under one version of the course, recorded on their row: the rollups hold, for
+# every learner, their contribution under that version. When the published course changes, ensure_current() records
+# a new version; catch_up() then moves learners to it a batch at a time (adding the difference between their
+# contribution under the new version and the old one) while everyone keeps learning, and tracking() counts each
+# learner's changes under the version they are at.
+
+
+def counted_version(session: Session) -> int | None:
+    """The version of the course the rollups count, or None before they were first built."""
+    state = session.get(StatisticsState, VERSION_STATE)
+    return int(state.value) if state is not None else None
+
+
+def _course_state(version: int) -> str:
+    return f"course_{version}"
+
+
+def _course_of(session: Session, version: int) -> Course:
+    state = session.get(StatisticsState, _course_state(version))
+    if state is None:
+        raise LookupError(f"course version {version} is not recorded")
+    return tuple((module, theme) for module, theme in json.loads(state.value))
+
+
+def _set_state(session: Session, name: str, value: str) -> None:
+    state = session.get(StatisticsState, name) or StatisticsState(name=name)
+    state.value, state.updated_at = value, utcnow()
+    session.add(state)
+
+
+def _record_course(session: Session, course: Course) -> int:
+    version = (counted_version(session) or 0) + 1
+    _set_state(session, _course_state(version), json.dumps(course))
+    _set_state(session, VERSION_STATE, str(version))
+    session.flush()
+    return version
+
+
+def _versions_of(session: Session, user_ids: list[int], target: int) -> dict[int, list[int]]:
+    """The learners grouped by the version they are counted under; those never counted yet start at `target`."""
+    _update_people(session, update(User).where(User.id.in_(user_ids), User.statistics_version.is_(None)).values(statistics_version=target))
+    groups: dict[int, list[int]] = {}
+    for user_id, version in session.execute(select(User.id, User.statistics_version).where(User.id.in_(user_ids))):
+        groups.setdefault(target if version is None else version, []).append(user_id)
+    return groups
+
+
+def _counts_by_version(session: Session, groups: dict[int, list[int]]) -> Counts:
+    total: Counts = {}
+    for version, ids in sorted(groups.items()):
+        for key, (n, amount) in _counts_of(session, ids, _course_of(session, version)).items():
+            n0, amount0 = total.get(key, (0, 0))
+            total[key] = (n0 + n, amount0 + amount)
+    return total
 
 
 @contextmanager
 def tracking(session: Session, user_ids: Iterable[int]) -> Iterator[None]:
     """Apply what the enclosed change does to these learners' events to the rollups, exactly once."""
     ids = sorted(set(user_ids))
-    if not ids:
+    target = counted_version(session)
+    if not ids or target is None:  # before the first build, the build counts everything
         yield
         return
     _lock_people(session, ids)
     session.flush()
-    before = _counts_of(session, ids)
+    groups = _versions_of(session, ids, target)
+    before = _counts_by_version(session, groups)
     yield
     session.flush()
-    _add_counts(session, _difference(before, _counts_of(session, ids)))
+    _add_counts(session, _difference(before, _counts_by_version(session, groups)))
     refresh_learner_summary(session, ids)
+
+
+def catch_up_batch(session: Session, size: int = CATCH_UP_BATCH) -> int:
+    """Move up to `size` learners counted under an older course to the current one; the number moved."""
+    target = counted_version(session)
+    if target is None:
+        return 0
+    ids = list(session.scalars(select(User.id).where(User.statistics_version < target).order_by(User.id).limit(size)))
+    if not ids:
+        return 0
+    _lock_people(session, ids)
+    groups = _versions_of(session, ids, target)
+    groups.pop(target, None)  # moved meanwhile by another process
+    moving = sorted(user_id for members in groups.values() for user_id in members)
+    if moving:
+        after = _counts_of(session, moving, _course_of(session, target))
+        _add_counts(session, _difference(_counts_by_version(session, groups), after))
+        _update_people(session, update(User).where(User.id.in_(moving)).values(statistics_version=target))
+        refresh_learner_summary(session, moving)
+    return len(ids)
+
+
+def catch_up(sessions: Callable[[], Session], size: int = CATCH_UP_BATCH) -> int:
+    """Move every learner to the current course, one committed batch at a time; the number moved."""
+    moved = 0
+    while True:
+        with sessions() as session:
+            done = catch_up_batch(session, size)
+            if not done:
+                _forget_unused_courses(session)
+                session.commit()
+                return moved
+            session.commit()
+            moved += done
+
+
+def _forget_unused_courses(session: Session) -> None:
+    target = counted_version(session)
+    versions = session.scalars(select(User.statistics_version).where(User.statistics_version.is_not(None)).distinct())
+    used = {_course_state(version) for version in [*versions, target] if version is not None}
+    session.execute(delete(StatisticsState).where(StatisticsState.name.like("course\\_%", escape="\\"), StatisticsState.name.not_in(used)))
+
+
+def lagging_learners(session: Session) -> int:
+    """How many people are still counted under an older version of the course."""
+    target = counted_version(session)
+    if target is None:
+        return 0
+    return int(session.scalar(select(func.count()).select_from(User).where(User.statistics_version < target)) or 0)
 
 
 def rebuild(session: Session) -> None:
@@ -501,28 +621,37 @@ def rebuild(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Writers wait while the rollups are rebuilt, so that no change is counted twice or lost (see _lock_people()).
         session.execute(text("LOCK TABLE daily_counts IN EXCLUSIVE MODE"))
+    course = published_course(session)
     session.execute(delete(DailyCount))
     columns = ["site", "department", "measure", "subject", "detail", "day", "n", "total"]
-    counted = contributions(learners()).cte("contributions")
+    counted = contributions(learners(), course=course).cte("contributions")
     families = _in_families(counted).subquery("families")
     in_key_order = select(*(families.c[name] for name in columns)).order_by(*(families.c[name] for name in columns[:6]))
     session.execute(insert(DailyCount).from_select(columns, in_key_order))  # rows read together are stored together
     refresh_learner_summary(session)
-    state = session.get(StatisticsState, COURSE_STATE) or StatisticsState(name=COURSE_STATE)
-    state.value, state.updated_at = course_fingerprint(session), utcnow()
-    session.add(state)
+    version = _record_course(session, course)
+    _update_people(session, update(User).values(statistics_version=version))
+    _forget_unused_courses(session)
     session.flush()
 
 
 def is_current(session: Session) -> bool:
     """Whether the rollups count the course as it is published now."""
-    state = session.get(StatisticsState, COURSE_STATE)
-    return state is not None and state.value == course_fingerprint(session)
+    target = counted_version(session)
+    return target is not None and _course_of(session, target) == published_course(session)
 
 
 def ensure_current(session: Session) -> bool:
-    """Rebuild the rollups when the published course changed since they were built; True when it did."""
-    if is_current(session):
+    """Make the rollups count the published course; True when learners must now be moved to it (see catch_up()).
+
+    The first time, everything is built at once. Afterwards a change of course only records a new version, at once.
+    """
+    target = counted_version(session)
+    if target is None:
+        rebuild(session)
         return False
-    rebuild(session)
+    course = published_course(session)
+    if _course_of(session, target) == course:
+        return False
+    _record_course(session, course)
     return True

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import statistics
+from .. import statistics, statistics_runner
 from ..extensions import csrf, db
 from ..forms import EmptyForm, ImportForm
 from ..models import Role, ThemeRecord
@@ -80,17 +80,28 @@ def _float(value: Any) -> float | None:
 def dashboard() -> str:
     """The programme's figures, filtered by period, site, department and theme."""
     filters = parse_filters()
-    statistics.ensure_current(db.session)  # after an upgrade or a change of course made outside the application
+    moving = _bring_statistics_up_to_date()
     sections = stats.dashboard(db.session, filters)
     tables = {table.name: table for _title, section in sections for table in section}
     return render_template(
         "hr/dashboard.html",
+        moving=moving,
         sections=sections,
         charts=charts_for(tables),
         choices=stats.filter_choices(db.session),
         selected={name: request.args.get(name, "") for name in FILTER_NAMES},
         filter_args=_filter_args(),
     )
+
+
+def _bring_statistics_up_to_date() -> int:
+    """Start moving learners to the published course if it changed; how many are still counted under an older one."""
+    # The course may have changed outside the application (an upgrade, a content import), or a job may have stopped.
+    changed = statistics.ensure_current(db.session)
+    moving = statistics.lagging_learners(db.session)
+    if changed or moving:
+        statistics_runner.catch_up_after_commit()
+    return moving
 
 
 def _cell(value: Any) -> Any:
@@ -121,7 +132,7 @@ def export(name: str) -> Response:
     if build is None:
         abort(404, description="There is no such table.")
     filters = parse_filters()
-    statistics.ensure_current(db.session)
+    _bring_statistics_up_to_date()
     table = build(db.session, filters)
     return csv_response(table.columns, table.rows, f"speak-digital-{name}.csv")
 

@@ -1,8 +1,9 @@
 """Daily counts for everyone, per site and per department, read from the key's index; each learner's summary on their row.
 
 Both are rollups: the daily counts are recreated empty with their new key, the summary columns are added empty in
-place of the learner_stats table, and the recorded course fingerprint is forgotten, so that `speak-digital db
-upgrade` (or the first dashboard view) rebuilds them from the recorded progress.
+place of the learner_stats table with the version of the course each learner is counted under, and the recorded
+course fingerprint is forgotten, so that `speak-digital db upgrade` (or the first dashboard view) rebuilds them from
+the recorded progress.
 
 Revision ID: 0006
 Revises: 0005
@@ -37,6 +38,7 @@ def _learner_summary() -> list[sa.Column[object]]:
         sa.Column("last_viewed_at", sa.DateTime(), nullable=True),
         sa.Column("modules_done", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_completed_at", sa.DateTime(), nullable=True),
+        sa.Column("statistics_version", sa.Integer(), nullable=True),
     ]
 
 
@@ -46,6 +48,7 @@ def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         for column in _learner_summary():
             batch_op.add_column(column)
+        batch_op.create_index(batch_op.f("ix_users_statistics_version"), ["statistics_version"], unique=False)
     op.drop_table("daily_counts")
     op.create_table(
         "daily_counts",
@@ -62,6 +65,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this migration."""
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_statistics_version"))
         for column in _learner_summary():
             batch_op.drop_column(column.name)
     op.create_table(
