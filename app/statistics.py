@@ -316,6 +316,7 @@ def _yes(column: Any) -> ColumnElement[int]:
     return case((column, 1), else_=0)
 
 
+QUESTIONNAIRE = (FEEDBACK_SUITED, FEEDBACK_CHANGED_USAGE, FEEDBACK_RECOMMEND, FEEDBACK_SATISFACTION)
 MEASURES: dict[str, Callable[[Subquery, Subquery], Select[Any]]] = {
     MODULE_OPENED: _module_opened,
     MODULE_COMPLETED: _module_completed,
@@ -332,6 +333,7 @@ MEASURES: dict[str, Callable[[Subquery, Subquery], Select[Any]]] = {
     FEEDBACK_RECOMMEND: _feedback(_yes(SessionFeedback.would_recommend)),
     FEEDBACK_SATISFACTION: _feedback(SessionFeedback.satisfaction),
 }
+COURSE_MEASURES = tuple(measure for measure in MEASURES if measure not in QUESTIONNAIRE)  # what a change of course changes
 
 
 def contributions(people: Subquery, measures: Iterable[str] = tuple(MEASURES), course: Course | None = None) -> Select[Any]:
@@ -394,9 +396,10 @@ def _in_families(contribution: CTE) -> Select[Any]:
 # ---- keeping the rollups exact ------------------------------------------------------------------------------
 
 
-def _counts_of(session: Session, user_ids: list[int], course: Course) -> Counts:
+def _counts_of(session: Session, user_ids: list[int], course: Course, measures: Iterable[str] = tuple(MEASURES)) -> Counts:
     counts: Counts = {}
-    for site, department, measure, subject, detail, day, n, total in session.execute(contributions(learners(user_ids), course=course)):
+    rows = session.execute(contributions(learners(user_ids), measures, course))
+    for site, department, measure, subject, detail, day, n, total in rows:
         families = [(EVERYONE, EVERYONE), (site, EVERYONE)] + ([(EVERYONE, department)] if department else [])
         for family in families:
             key = (*family, measure, subject, detail, _as_date(day))
@@ -543,9 +546,7 @@ def _versions_of(session: Session, user_ids: list[int], target: int) -> dict[int
 def _counts_by_version(session: Session, groups: dict[int, list[int]]) -> Counts:
     total: Counts = {}
     for version, ids in sorted(groups.items()):
-        for key, (n, amount) in _counts_of(session, ids, _course_of(session, version)).items():
-            n0, amount0 = total.get(key, (0, 0))
-            total[key] = (n0 + n, amount0 + amount)
+        _merge(total, _counts_of(session, ids, _course_of(session, version)))
     return total
 
 
@@ -579,12 +580,34 @@ def catch_up_batch(session: Session, size: int = CATCH_UP_BATCH) -> int:
     groups = _versions_of(session, ids, target)
     groups.pop(target, None)  # moved meanwhile by another process
     moving = sorted(user_id for members in groups.values() for user_id in members)
-    if moving:
-        after = _counts_of(session, moving, _course_of(session, target))
-        _add_counts(session, _difference(_counts_by_version(session, groups), after))
-        _update_people(session, update(User).where(User.id.in_(moving)).values(statistics_version=target))
-        refresh_learner_summary(session, moving)
+    if not moving:
+        return len(ids)
+    course = _course_of(session, target)
+    before: Counts = {}
+    after: Counts = {}
+    for version, members in sorted(groups.items()):
+        old, new = _changed_themes(_course_of(session, version), course)
+        _merge(before, _counts_of(session, members, old, COURSE_MEASURES))
+        _merge(after, _counts_of(session, members, new, COURSE_MEASURES))
+    _add_counts(session, _difference(before, after))
+    _update_people(session, update(User).where(User.id.in_(moving)).values(statistics_version=target))
+    refresh_learner_summary(session, moving)
     return len(ids)
+
+
+def _changed_themes(old: Course, new: Course) -> tuple[Course, Course]:
+    """Both courses narrowed to the themes whose modules differ: elsewhere every event means the same in both.
+
+    Whole themes are kept, so that "completed the theme" is counted over all of a theme's modules.
+    """
+    changed = {theme for _module, theme in set(old) ^ set(new)}
+    return tuple(p for p in old if p[1] in changed), tuple(p for p in new if p[1] in changed)
+
+
+def _merge(total: Counts, more: Counts) -> None:
+    for key, (n, amount) in more.items():
+        n0, amount0 = total.get(key, (0, 0))
+        total[key] = (n0 + n, amount0 + amount)
 
 
 def catch_up(sessions: Callable[[], Session], size: int = CATCH_UP_BATCH) -> int:

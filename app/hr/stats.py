@@ -493,12 +493,7 @@ def mentor_recognition(session: Session, filters: Filters) -> Table:
 
 def evaluation(session: Session, filters: Filters) -> Table:
     """The questionnaire: three yes shares and the mean satisfaction, each with its number of answers."""
-    questions = (
-        statistics.FEEDBACK_SUITED,
-        statistics.FEEDBACK_CHANGED_USAGE,
-        statistics.FEEDBACK_RECOMMEND,
-        statistics.FEEDBACK_SATISFACTION,
-    )
+    questions = statistics.QUESTIONNAIRE  # best suited, changed usage, would recommend, satisfaction
     counts = _counts(filters, *questions)
     query = select(counts.c.measure, func.sum(counts.c.n), func.sum(counts.c.total)).where(_in_days(counts, filters))
     if filters.theme:
