@@ -453,16 +453,12 @@ def mentors(session: Session, filters: Filters) -> Table:
     led = _mentor_sessions(filters, mentor).with_only_columns(
         mentor.site, func.count(distinct(SessionHost.mentor_id)), func.count(), func.sum(LiveSession.duration_minutes)
     )
-    # Each learner once per site: distinct pairs first, then counted, which PostgreSQL hashes instead of sorting.
-    reached_pairs = (
+    reached_query = (
         _mentor_sessions(filters, mentor)
-        .with_only_columns(mentor.site.label("site"), Booking.learner_id)
+        .with_only_columns(mentor.site, func.count(distinct(Booking.learner_id)))
         .join(Booking, and_(Booking.session_id == LiveSession.id, Booking.attendance == Attendance.ATTENDED))
-        .distinct()
-        .subquery("reached_pairs")
     )
-    reached_query = select(reached_pairs.c.site, func.count()).group_by(reached_pairs.c.site)
-    reached: dict[str, int] = {site: _int(n) for site, n in session.execute(reached_query)}
+    reached: dict[str, int] = dict(session.execute(reached_query.group_by(mentor.site)).all())
     rows = tuple(
         (site, _int(active), _int(sessions), _number(_int(minutes) / 60), _int(reached.get(site)))
         for site, active, sessions, minutes in session.execute(led.group_by(mentor.site).order_by(mentor.site))
