@@ -61,7 +61,7 @@ def _move_learners_to_the_course() -> None:
     """After a change of course, count everyone's events under it (see statistics.catch_up)."""
     moved = statistics.catch_up(sessionmaker(_engine(), expire_on_commit=False))
     if moved:
-        click.echo(f"HR statistics: {moved} people now counted under the published course.")
+        click.echo(f"HR statistics: {moved} {'person' if moved == 1 else 'people'} now counted under the published course.")
 
 
 @main.group("db")

@@ -1,5 +1,6 @@
 """The course between its folder and the database: imports never overwrite browser edits silently, exports round-trip."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -7,10 +8,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import statistics
 from app.cli import main
 from app.content import ExportError, export_course, import_catalog, source_digest
 from app.db import make_engine
-from app.models import ModuleRecord, ModuleRevision, RevisionOrigin, ThemeRecord, utcnow
+from app.learning import open_module
+from app.models import DailyCount, ModuleRecord, ModuleRevision, RevisionOrigin, Role, ThemeRecord, User, utcnow
 from course import load_catalog
 
 from ..conftest import CONTENT, prepare_database
@@ -211,3 +214,46 @@ def test_cli_reports_conflicts_then_forces_and_exports(tmp_path, monkeypatch):
     assert refused.exit_code == 1
     assert "Import the course again" in refused.output
     engine.dispose()
+
+
+def test_importing_a_new_module_moves_everyone_s_figures_to_the_new_course(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'course-change.sqlite'}"
+    monkeypatch.setenv("SPEAK_DIGITAL_ENV", "development")
+    monkeypatch.setenv("DATABASE_URL", url)
+    runner = CliRunner()
+    assert "HR statistics built" in runner.invoke(main, ["db", "upgrade"]).output
+    runner.invoke(main, ["content", "import"])
+    engine = make_engine(url)
+    with Session(engine) as session:
+        learner = User(email="l@example.test", name="L", password_hash="!unset", site="Lyon", role=Role.LEARNER)
+        session.add(learner)
+        session.flush()
+        for module_id in ("keeping-informed", MODULE, "checking-sources-and-facts"):
+            open_module(session, learner.id, module_id)
+        session.commit()
+        version = statistics.counted_version(session)
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    theme = content / "1-information-management"
+    extra = (theme / "01-keeping-informed.md").read_text(encoding="utf-8").replace("id: keeping-informed", "id: keeping-informed-again")
+    (theme / "04-keeping-informed-again.md").write_text(extra.replace("order: 1", "order: 4"), encoding="utf-8")
+    imported = runner.invoke(main, ["content", "import", str(content)])
+    assert imported.exit_code == 0, imported.output
+    assert "HR statistics: 1 person now counted under the published course." in imported.output
+    with Session(engine) as session:
+        assert statistics.counted_version(session) == version + 1
+        assert statistics.lagging_learners(session) == 0
+        assert statistics.is_current(session)
+        moved = _daily_counts(session)
+        assert moved[("", "", statistics.MODULE_OPENED, "keeping-informed")] == 1
+        statistics.rebuild(session)
+        assert _daily_counts(session) == moved
+    engine.dispose()
+
+
+def _daily_counts(session: Session) -> dict[tuple[str, str, str, str], int]:
+    rows = session.execute(
+        select(DailyCount.site, DailyCount.department, DailyCount.measure, DailyCount.subject, func.sum(DailyCount.n))
+        .group_by(DailyCount.site, DailyCount.department, DailyCount.measure, DailyCount.subject)
+    )
+    return {(site, department, measure, subject): int(n) for site, department, measure, subject, n in rows if n}
