@@ -303,3 +303,47 @@ def test_simultaneous_first_visits_by_many_learners_are_all_counted_once(app, pe
         opened = session.scalars(select(DailyCount.n).where(*everyone, DailyCount.measure == statistics.MODULE_OPENED, today))
         assert sum(opened) == len(learners)
         assert rollups(session) == rebuilt(session)
+
+
+def test_learners_keep_learning_while_a_change_of_course_moves_them(app, people, database_url, engine, db_session):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite writes one at a time; the race needs PostgreSQL")
+    learners = [people.create(Role.LEARNER, email=f"mover{i}@example.test").id for i in range(10)]
+    for user_id in learners:
+        open_module(db_session, user_id, "keeping-informed")
+    db_session.commit()
+    withdraw(db_session, "keeping-informed")
+    assert statistics.ensure_current(db_session)
+    db_session.commit()
+    # The move, in batches of 2, races every learner opening two modules in separate transactions.
+    barrier = threading.Barrier(len(learners) + 1)
+    errors = []
+
+    def learn(user_id):
+        try:
+            barrier.wait()
+            for module_id in (MODULE, "checking-sources-and-facts"):
+                with Session(engine) as session:
+                    open_module(session, user_id, module_id)
+                    session.commit()
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    def move():
+        try:
+            barrier.wait()
+            statistics.catch_up(lambda: Session(engine), size=2)
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=learn, args=(user_id,)) for user_id in learners] + [threading.Thread(target=move)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Session(engine) as session:
+        assert statistics.lagging_learners(session) == 0
+        assert measure_total(session, statistics.MODULE_OPENED, MODULE) == len(learners)
+        assert measure_total(session, statistics.MODULE_OPENED, "keeping-informed") == 0
+        assert rollups(session) == rebuilt(session)
