@@ -447,12 +447,42 @@ def _mentor_sessions(filters: Filters, mentor: Any) -> Select[*tuple[Any, ...]]:
     return query
 
 
+@dataclass(frozen=True)
+class Led:
+    """What one mentor led in the period: sessions held and their minutes."""
+
+    name: str
+    email: str
+    manager: str
+    site: str
+    sessions: int
+    minutes: int
+
+
+def sessions_led(session: Session, filters: Filters) -> list[Led]:
+    """Per mentor who led a session held in the period: one grouped query, shared by the two mentor tables."""
+    return _memoized(session, ("led", filters), lambda: _sessions_led(session, filters))
+
+
+def _sessions_led(session: Session, filters: Filters) -> list[Led]:
+    mentor = aliased(User, name="mentor")
+    manager = aliased(User, name="manager")
+    query = (
+        _mentor_sessions(filters, mentor)
+        .with_only_columns(mentor.name, mentor.email, manager.name, mentor.site, func.count(), func.sum(LiveSession.duration_minutes))
+        .outerjoin(manager, manager.id == mentor.manager_id)
+        .group_by(mentor.id, mentor.name, mentor.email, manager.name, mentor.site)
+    )
+    return [Led(name, email, boss or "", site, _int(n), _int(minutes)) for name, email, boss, site, n, minutes in session.execute(query)]
+
+
 def mentors(session: Session, filters: Filters) -> Table:
     """Per mentor's site: mentors who led a session, sessions led, hours, learners reached."""
+    per_site: dict[str, list[int]] = {}
+    for led in sessions_led(session, filters):  # a few hundred mentors at most
+        figures = per_site.setdefault(led.site, [0, 0, 0])
+        figures[0], figures[1], figures[2] = figures[0] + 1, figures[1] + led.sessions, figures[2] + led.minutes
     mentor = aliased(User, name="mentor")
-    led = _mentor_sessions(filters, mentor).with_only_columns(
-        mentor.site, func.count(distinct(SessionHost.mentor_id)), func.count(), func.sum(LiveSession.duration_minutes)
-    )
     reached_query = (
         _mentor_sessions(filters, mentor)
         .with_only_columns(mentor.site, func.count(distinct(Booking.learner_id)))
@@ -460,8 +490,7 @@ def mentors(session: Session, filters: Filters) -> Table:
     )
     reached: dict[str, int] = dict(session.execute(reached_query.group_by(mentor.site)).all())
     rows = tuple(
-        (site, _int(active), _int(sessions), _number(_int(minutes) / 60), _int(reached.get(site)))
-        for site, active, sessions, minutes in session.execute(led.group_by(mentor.site).order_by(mentor.site))
+        (site, active, sessions, _number(minutes / 60), _int(reached.get(site))) for site, (active, sessions, minutes) in sorted(per_site.items())
     )
     columns = ("Site", "Active mentors", "Sessions led", "Hours", "Learners reached")
     return Table("mentors", "Mentors per site", columns, rows, "Sessions held in the period; co-hosted sessions count for each host.")
@@ -469,18 +498,8 @@ def mentors(session: Session, filters: Filters) -> Table:
 
 def mentor_recognition(session: Session, filters: Filters) -> Table:
     """Per mentor who led a session: their manager, sessions led and hours, most sessions first."""
-    mentor = aliased(User, name="mentor")
-    manager = aliased(User, name="manager")
-    query = (
-        _mentor_sessions(filters, mentor)
-        .with_only_columns(mentor.name, mentor.email, manager.name, func.count(), func.sum(LiveSession.duration_minutes))
-        .outerjoin(manager, manager.id == mentor.manager_id)
-        .group_by(mentor.id, mentor.name, mentor.email, manager.name)
-        .order_by(func.count().desc(), mentor.name)
-    )
-    rows = tuple(
-        (name, email, boss or "", _int(n), _number(_int(minutes) / 60)) for name, email, boss, n, minutes in session.execute(query)
-    )
+    ranked = sorted(sessions_led(session, filters), key=lambda led: (-led.sessions, led.name, led.email))
+    rows = tuple((led.name, led.email, led.manager, led.sessions, _number(led.minutes / 60)) for led in ranked)
     return Table("mentor-recognition", "Mentor recognition", ("Mentor", "E-mail", "Manager", "Sessions led", "Hours"), rows)
 
 
