@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from . import statistics
+from . import session_figures, statistics
 from .booking import management_chain_of
 from .extensions import db
 from .forms import PersonForm, RoleForm
@@ -71,6 +71,7 @@ def edit_person(user_id: int) -> ResponseReturnValue:
     with statistics.tracking(db.session, [person.id]):  # the site's and department's figures change with the person
         person.site = form.site.data or person.site
         person.department = (form.department.data or "").strip() or None
+    session_figures.refresh_for_mentors(db.session, [person.id])  # the learners they reached count for their new site
     person.manager_id = manager.id if manager else None
     flash(f"{person.name}'s details are saved.", "success")
     return redirect(url_for("admin.users"))

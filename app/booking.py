@@ -28,7 +28,7 @@ from course.sessions import (
     management_chain,
 )
 
-from . import statistics
+from . import session_figures, statistics
 from .models import (
     Attendance,
     Booking,
@@ -288,6 +288,7 @@ def change_session(session: Session, live_session: LiveSession, details: Session
     live_session.sequence += 1
     live_session.updated_at = utcnow()
     session.flush()
+    session_figures.refresh(session, [live_session.id])  # learners reached are counted on the session's day
     for booking in _active_bookings(session, live_session):
         tell(
             session,
@@ -307,6 +308,7 @@ def cancel_session(session: Session, live_session: LiveSession) -> int:
     live_session.sequence += 1
     live_session.updated_at = utcnow()
     session.flush()
+    session_figures.refresh(session, [live_session.id])  # a cancelled session reached nobody
     bookings = _active_bookings(session, live_session)
     for booking in bookings:
         tell(
@@ -331,6 +333,7 @@ def _active_bookings(session: Session, live_session: LiveSession) -> list[Bookin
 
 def record_attendance(session: Session, live_session: LiveSession, marks: Mapping[int, Attendance]) -> int:
     """Mark confirmed attendees as attended or no-show; ids of other bookings are ignored. Returns how many were marked."""
+    _lock_session(session, live_session.id)  # co-hosts marking at once each recount after the other
     confirmed = {
         b.id: b
         for b in session.scalars(
@@ -341,6 +344,7 @@ def record_attendance(session: Session, live_session: LiveSession, marks: Mappin
         if booking_id in confirmed:
             confirmed[booking_id].attendance = mark
     session.flush()
+    session_figures.refresh(session, [live_session.id])
     return sum(booking_id in confirmed for booking_id in marks)
 
 

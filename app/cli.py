@@ -129,7 +129,10 @@ def users_create(email: str, name: str, site: str, department: str | None, role:
         raise click.ClickException(f"An account with the e-mail address {email} already exists.")
     if len(password) < 10:
         raise click.ClickException("The password must have at least 10 characters.")
-    db.session.add(User(email=email, name=name, site=site, department=department, role=Role(role), password_hash=hash_password(password)))
+    user = User(email=email, name=name, site=site, department=department, role=Role(role), password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    statistics.count_new_people(db.session, [user.id])
     db.session.commit()
     click.echo(f"Created {role} account for {name} <{email}>.")
 

@@ -13,6 +13,7 @@ from course import QuestionKind, Quiz
 from course.grade import Answer
 from course.sessions import SessionDraft, SessionFormat, local_to_utc
 
+from . import statistics
 from .booking import SessionDetails, publish_session
 from .learning import load_outline, open_module, parsed_revision, progress_records, submit_quiz
 from .models import LiveSession, MentorProfile, ModuleRecord, Role, SessionHost, User
@@ -40,6 +41,7 @@ DEMO_ACCOUNTS = (
 
 def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
     """Create the demo accounts that do not exist yet, and reset the passwords of those that do."""
+    people = []
     for account in DEMO_ACCOUNTS:
         user = session.scalar(select(User).where(User.email == account.email))
         if user is None:
@@ -47,7 +49,9 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
             session.add(user)
         user.password_hash = hash_password(account.password)
         user.active = True
+        people.append(user)
     session.flush()
+    statistics.count_new_people(session, [user.id for user in people])
     _give_learner_some_progress(session)
     _publish_demo_sessions(session)
     return list(DEMO_ACCOUNTS)

@@ -91,12 +91,21 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+# What the HR dashboard reads of each active learner (see app.statistics.learners()).
+LEARNER_FIGURES = ["birth_year", "created_at", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at"]
+ACTIVE_LEARNERS = "role = 'learner' AND active IS true"
+
+
 class User(UserMixin, Base):
     """A person with an account; every role can also take the course."""
 
     __tablename__ = "users"
-    # The HR dashboard narrows learners by role, site and department.
-    __table_args__ = (Index("ix_users_role_site_department", "role", "site", "department"),)
+    # The HR dashboard groups active learners by site, department, age band and progress summary, narrowed by site or
+    # by department: on PostgreSQL these two indexes hold all of it, so it reads them alone, never the wider table.
+    __table_args__ = (
+        Index("ix_learners_by_site", "site", "department", postgresql_include=LEARNER_FIGURES, postgresql_where=text(ACTIVE_LEARNERS)),
+        Index("ix_learners_by_department", "department", "site", postgresql_include=LEARNER_FIGURES, postgresql_where=text(ACTIVE_LEARNERS)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -335,6 +344,9 @@ class LiveSession(Base):
     format: Mapped[SessionFormat] = mapped_column(enum_column(SessionFormat))
     capacity: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
+    # Kept by app.booking.record_attendance, so that the HR dashboard sums sessions without reading their bookings.
+    seats_attended: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    no_shows: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     duration_minutes: Mapped[int]
     time_zone: Mapped[str] = mapped_column(String(60), default="Europe/Paris")
@@ -415,6 +427,25 @@ class Booking(Base):
 
     session: Mapped[LiveSession] = relationship()
     learner: Mapped[User] = relationship()
+
+
+class ReachedLearner(Base):
+    """A learner who attended a held session, once per site of the session's mentors (see app.session_figures).
+
+    The HR dashboard counts the distinct learners each site's mentors reached from this narrow table alone.
+    """
+
+    __tablename__ = "reached_learners"
+    __table_args__ = (
+        PrimaryKeyConstraint("site", "learner_id", "session_id", postgresql_include=["starts_at", "theme_id"]),
+        Index("ix_reached_learners_session", "session_id"),
+    )
+
+    site: Mapped[str] = mapped_column(String(80), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), primary_key=True)
+    theme_id: Mapped[ContentId]
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Notification(Base):

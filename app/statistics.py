@@ -78,6 +78,7 @@ FEEDBACK_SUITED = "feedback_suited"
 FEEDBACK_CHANGED_USAGE = "feedback_changed_usage"
 FEEDBACK_RECOMMEND = "feedback_recommend"
 FEEDBACK_SATISFACTION = "feedback_satisfaction"
+LEARNER_JOINED = "learner_joined"
 VERSION_STATE = "counted_course"  # the version of the course the rollups count; each version's modules are "course_<n>"
 CATCH_UP_BATCH = 500
 EVERYONE = ""  # the site or department of the rows that count every site or every department
@@ -153,9 +154,8 @@ def _count_if(condition: Any) -> ColumnElement[int]:
 
 def _daily(who: Any, day: ColumnElement[date], subject: Any, detail: Any, total: Any, source: Select[Any]) -> Select[Any]:
     """`source` counted per site and department of `who`, day, subject and detail, with the sum of `total`."""
-    grouping = [who.c.site, who.c.department, day, subject]
-    if detail is not _NO_DETAIL:  # PostgreSQL refuses a constant in GROUP BY
-        grouping.append(detail)
+    grouping = [who.c.site, who.c.department, day]
+    grouping += [column for column in (subject, detail) if column is not _NO_DETAIL]  # PostgreSQL refuses a constant in GROUP BY
     return source.with_only_columns(
         who.c.site.label("site"),
         who.c.department.label("department"),
@@ -312,6 +312,11 @@ def _feedback(answer: Any) -> Callable[[Subquery, Subquery], Select[Any]]:
     return measure
 
 
+def _learner_joined(people: Subquery, _course: Subquery) -> Select[Any]:
+    """Learners by the day their account was created: the new learners of each month."""
+    return _daily(people, day_of(people.c.created_at), _none(), _none(), _zero(), select(people.c.id))
+
+
 def _yes(column: Any) -> ColumnElement[int]:
     return case((column, 1), else_=0)
 
@@ -332,8 +337,10 @@ MEASURES: dict[str, Callable[[Subquery, Subquery], Select[Any]]] = {
     FEEDBACK_CHANGED_USAGE: _feedback(_yes(SessionFeedback.changed_daily_usage)),
     FEEDBACK_RECOMMEND: _feedback(_yes(SessionFeedback.would_recommend)),
     FEEDBACK_SATISFACTION: _feedback(SessionFeedback.satisfaction),
+    LEARNER_JOINED: _learner_joined,
 }
-COURSE_MEASURES = tuple(measure for measure in MEASURES if measure not in QUESTIONNAIRE)  # what a change of course changes
+# What a change of course changes: neither the questionnaire nor the day a learner joined depends on the modules.
+COURSE_MEASURES = tuple(measure for measure in MEASURES if measure not in (*QUESTIONNAIRE, LEARNER_JOINED))
 
 
 def contributions(people: Subquery, measures: Iterable[str] = tuple(MEASURES), course: Course | None = None) -> Select[Any]:
@@ -560,12 +567,28 @@ def tracking(session: Session, user_ids: Iterable[int]) -> Iterator[None]:
         return
     _lock_people(session, ids)
     session.flush()
+    uncounted = _uncounted(session, ids)
     groups = _versions_of(session, ids, target)
-    before = _counts_by_version(session, groups)
+    before = _counts_by_version(session, {version: [i for i in members if i not in uncounted] for version, members in groups.items()})
     yield
     session.flush()
     _add_counts(session, _difference(before, _counts_by_version(session, groups)))
     refresh_learner_summary(session, ids)
+
+
+def _uncounted(session: Session, user_ids: list[int]) -> set[int]:
+    """Those of these people the rollups do not count yet: they have no version (see count_new_people())."""
+    return set(session.scalars(select(User.id).where(User.id.in_(user_ids), User.statistics_version.is_(None))))
+
+
+def count_new_people(session: Session, user_ids: Iterable[int]) -> None:
+    """Count people just created in the rollups: a new learner joins the monthly figures at once.
+
+    Someone created elsewhere (by hand in the database, say) has no version yet and is counted in full the first
+    time anything they do is tracked.
+    """
+    with tracking(session, user_ids):
+        pass  # before: nothing, as they are not counted yet; after: their joining and any events
 
 
 def catch_up_batch(session: Session, size: int = CATCH_UP_BATCH) -> int:

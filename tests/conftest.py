@@ -37,6 +37,7 @@ from app.models import (
     Notification,
     QuestionAnswer,
     QuizAttempt,
+    ReachedLearner,
     ReminderSent,
     RevisionOrigin,
     Role,
@@ -58,6 +59,7 @@ PEOPLE_TABLES = (
     ReminderSent,
     Notification,
     Booking,
+    ReachedLearner,
     SessionHost,
     LiveSession,
     MentorProfile,
@@ -163,13 +165,24 @@ class People:
     app: Flask
     session: Session
 
-    def create(self, role: Role = Role.LEARNER, email: str | None = None, name: str = "Pat Example", password: str = PASSWORD) -> User:
+    def create(
+        self,
+        role: Role = Role.LEARNER,
+        email: str | None = None,
+        name: str = "Pat Example",
+        password: str = PASSWORD,
+        site: str = "Lyon",
+        department: str | None = None,
+    ) -> User:
         """An account with `role`."""
         with self.app.app_context():
             password_hash = hash_password(password)
         count = self.session.query(User).count()
-        user = User(email=email or f"{role.value}{count}@example.test", name=name, site="Lyon", role=role, password_hash=password_hash)
+        email = email or f"{role.value}{count}@example.test"
+        user = User(email=email, name=name, site=site, department=department, role=role, password_hash=password_hash)
         self.session.add(user)
+        self.session.flush()
+        statistics.count_new_people(self.session, [user.id])  # as every path that creates an account does
         self.session.commit()
         return user
 

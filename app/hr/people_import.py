@@ -17,7 +17,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import statistics
+from .. import session_figures, statistics
 from ..forms import is_email_address
 from ..models import Role, User
 
@@ -251,6 +251,8 @@ def import_people(session: Session, data: bytes, allow_admin: bool = False) -> I
                 result.updated.append(user)
             user.name, user.site, user.department, user.birth_year, user.role = row.name, row.site, row.department, row.birth_year, row.role
         session.flush()
+    session_figures.refresh_for_mentors(session, moving)  # the learners mentors reached count for their new site
+    statistics.count_new_people(session, [user.id for user in result.created])
     _link_managers(session, rows, users)
     return result
 

@@ -23,12 +23,12 @@ from course.sessions import SessionFormat
 
 from .. import statistics
 from ..models import (
-    Attendance,
     Booking,
     BookingStatus,
     LiveSession,
     ModuleProgress,
     ModuleRecord,
+    ReachedLearner,
     Role,
     SessionHost,
     SessionStatus,
@@ -382,26 +382,24 @@ def _held(filters: Filters) -> ColumnElement[bool]:
 def live_sessions(session: Session, filters: Filters) -> Table:
     """Sessions held, upcoming and cancelled; formats; seats offered, booked, attended; fill and no-show rates."""
     scheduled = LiveSession.status == SessionStatus.SCHEDULED
-    per_session = select(
+
+    def seats(column: Any) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((scheduled, column), else_=0)), 0)
+
+    # Each session carries its seats taken, attended and no-shows (see app.session_figures): no booking is read.
+    query = select(
         _count_if(_held(filters)),
         _count_if(and_(scheduled, LiveSession.starts_at >= filters.now)),
         _count_if(LiveSession.status == SessionStatus.CANCELLED),
         _count_if(and_(scheduled, LiveSession.format == SessionFormat.INDIVIDUAL)),
         _count_if(and_(scheduled, LiveSession.format == SessionFormat.COLLECTIVE)),
-        func.sum(case((scheduled, LiveSession.capacity), else_=0)),
+        seats(LiveSession.capacity),
+        seats(LiveSession.seats_taken),
+        seats(LiveSession.seats_attended),
+        seats(LiveSession.no_shows),
     )
-    # The bookings of the sessions selected, counted in a second query rather than per session and joined.
-    per_booking = (
-        select(
-            _count_if(Booking.status == BookingStatus.CONFIRMED),
-            _count_if(Booking.attendance == Attendance.ATTENDED),
-            _count_if(Booking.attendance == Attendance.NO_SHOW),
-        )
-        .join(LiveSession, LiveSession.id == Booking.session_id)
-        .where(scheduled)
-    )
-    held, upcoming, cancelled, individual, collective, offered = map(_int, session.execute(_session_filters(per_session, filters)).one())
-    booked, attended, no_shows = map(_int, session.execute(_session_filters(per_booking, filters)).one())
+    figures = map(_int, session.execute(_session_filters(query, filters)).one())
+    held, upcoming, cancelled, individual, collective, offered, booked, attended, no_shows = figures
     rows: tuple[tuple[Cell, ...], ...] = (
         ("Held", held),
         ("Upcoming", upcoming),
@@ -433,20 +431,6 @@ def waiting_lists(session: Session, filters: Filters) -> Table:
     return Table("waiting-lists", "Waiting-list demand", ("Theme", "Site", "People waiting"), rows)
 
 
-def _mentor_sessions(filters: Filters, mentor: Any) -> Select[*tuple[Any, ...]]:
-    query = (
-        select(SessionHost.mentor_id)
-        .join(LiveSession, LiveSession.id == SessionHost.session_id)
-        .join(mentor, mentor.id == SessionHost.mentor_id)
-        .where(_held(filters), _in_period(LiveSession.starts_at, filters))
-    )
-    if filters.theme:
-        query = query.where(LiveSession.theme_id == filters.theme)
-    if filters.site:
-        query = query.where(mentor.site == filters.site)
-    return query
-
-
 @dataclass(frozen=True)
 class Led:
     """What one mentor led in the period: sessions held and their minutes."""
@@ -465,14 +449,25 @@ def sessions_led(session: Session, filters: Filters) -> list[Led]:
 
 
 def _sessions_led(session: Session, filters: Filters) -> list[Led]:
+    # Sessions are counted per mentor first, then each of these few hundred rows meets its mentor and manager.
+    per_mentor = (
+        select(SessionHost.mentor_id, func.count().label("sessions"), func.sum(LiveSession.duration_minutes).label("minutes"))
+        .join(LiveSession, LiveSession.id == SessionHost.session_id)
+        .where(_held(filters), _in_period(LiveSession.starts_at, filters))
+        .group_by(SessionHost.mentor_id)
+    )
+    if filters.theme:
+        per_mentor = per_mentor.where(LiveSession.theme_id == filters.theme)
+    led = per_mentor.subquery("led")
     mentor = aliased(User, name="mentor")
     manager = aliased(User, name="manager")
     query = (
-        _mentor_sessions(filters, mentor)
-        .with_only_columns(mentor.name, mentor.email, manager.name, mentor.site, func.count(), func.sum(LiveSession.duration_minutes))
+        select(mentor.name, mentor.email, manager.name, mentor.site, led.c.sessions, led.c.minutes)
+        .join(mentor, mentor.id == led.c.mentor_id)
         .outerjoin(manager, manager.id == mentor.manager_id)
-        .group_by(mentor.id, mentor.name, mentor.email, manager.name, mentor.site)
     )
+    if filters.site:
+        query = query.where(mentor.site == filters.site)
     return [Led(name, email, boss or "", site, _int(n), _int(minutes)) for name, email, boss, site, n, minutes in session.execute(query)]
 
 
@@ -482,18 +477,24 @@ def mentors(session: Session, filters: Filters) -> Table:
     for led in sessions_led(session, filters):  # a few hundred mentors at most
         figures = per_site.setdefault(led.site, [0, 0, 0])
         figures[0], figures[1], figures[2] = figures[0] + 1, figures[1] + led.sessions, figures[2] + led.minutes
-    mentor = aliased(User, name="mentor")
-    reached_query = (
-        _mentor_sessions(filters, mentor)
-        .with_only_columns(mentor.site, func.count(distinct(Booking.learner_id)))
-        .join(Booking, and_(Booking.session_id == LiveSession.id, Booking.attendance == Attendance.ATTENDED))
-    )
-    reached: dict[str, int] = dict(session.execute(reached_query.group_by(mentor.site)).all())
+    reached = learners_reached(session, filters)
     rows = tuple(
         (site, active, sessions, _number(minutes / 60), _int(reached.get(site))) for site, (active, sessions, minutes) in sorted(per_site.items())
     )
     columns = ("Site", "Active mentors", "Sessions led", "Hours", "Learners reached")
     return Table("mentors", "Mentors per site", columns, rows, "Sessions held in the period; co-hosted sessions count for each host.")
+
+
+def learners_reached(session: Session, filters: Filters) -> dict[str, int]:
+    """Per mentors' site: the distinct learners who attended a session they led, held in the period."""
+    reached = ReachedLearner  # one row per learner, session attended and site of its mentors (see app.session_figures)
+    conditions = [reached.starts_at < filters.now, _in_period(reached.starts_at, filters)]
+    if filters.theme:
+        conditions.append(reached.theme_id == filters.theme)
+    if filters.site:
+        conditions.append(reached.site == filters.site)
+    query = select(reached.site, func.count(distinct(reached.learner_id))).where(*conditions).group_by(reached.site)
+    return {site: _int(n) for site, n in session.execute(query)}
 
 
 def mentor_recognition(session: Session, filters: Filters) -> Table:
@@ -573,9 +574,9 @@ def _monthly(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, int
 
 def trends(session: Session, filters: Filters) -> Table:
     """Per month: new learners, module completions and sessions held."""
-    people = _people(filters)
-    joined_month = YearMonth(people.c.created_at)
-    joined = select(joined_month, func.count()).where(_in_period(people.c.created_at, filters)).group_by(joined_month)
+    counts = _counts(filters, statistics.LEARNER_JOINED)
+    joined_month = YearMonth(counts.c.day)
+    joined = select(joined_month, func.sum(counts.c.n)).where(_in_days(counts, filters)).group_by(joined_month)
     counts = _counts(filters, statistics.MODULE_COMPLETED)
     done_month = YearMonth(counts.c.day)
     completions = (
@@ -633,15 +634,22 @@ def dashboard(session: Session, filters: Filters) -> list[tuple[str, list[Table]
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     """The sites, departments and themes the filter form offers, from what is recorded."""
-    pairs = session.execute(select(User.site, User.department).where(User.role == Role.LEARNER).group_by(User.site, User.department)).all()
-    sites = sorted({site for site, _department in pairs})
-    departments = sorted({department for _site, department in pairs if department})
+    sites, departments = _values_of_learners(session, User.site), _values_of_learners(session, User.department)
     theme_rows = session.execute(select(ThemeRecord.id, ThemeRecord.title).order_by(ThemeRecord.position))
     return {
         "site": [(s, s) for s in sites],
         "department": [(d, d) for d in departments],
         "theme": [(theme_id, title) for theme_id, title in theme_rows],
     }
+
+
+def _values_of_learners(session: Session, column: Any) -> list[str]:
+    """The distinct values of a column over active learners, smallest first, found one index probe per value."""
+    learner = and_(User.role == Role.LEARNER, User.active.is_(True))
+    found = select(func.min(column).label("value")).where(learner).cte("found", recursive=True)
+    following = select(func.min(column)).where(learner, column > found.c.value).scalar_subquery()
+    found = found.union_all(select(following).where(found.c.value.is_not(None)))
+    return [value for value in session.scalars(select(found.c.value)) if value is not None]
 
 
 def learner_status_rows(session: Session, filters: Filters) -> tuple[list[str], Iterable[tuple[Any, ...]]]:

@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Booking, BookingStatus, LiveSession, Notification, Role, SessionFeedback, SessionStatus
+from app import session_figures
+from app.hr import stats
+from app.models import Booking, BookingStatus, LiveSession, Notification, ReachedLearner, Role, SessionFeedback, SessionStatus
 from course.sessions import SessionFormat
 
 from ..conftest import add_live_session, csrf_token
@@ -339,8 +341,8 @@ def test_cancelling_a_session_tells_everyone_booked(app, people, mentor, learner
 # --- After the session --------------------------------------------------------------------------------------
 
 
-def past_session_with(db_session, mentor, learners):
-    live_session = make_session(db_session, mentor, starts_in=timedelta(days=3))
+def past_session_with(db_session, mentor, learners, co_hosts=()):
+    live_session = make_session(db_session, mentor, starts_in=timedelta(days=3), co_hosts=co_hosts)
     for person in learners:
         db_session.add(Booking(session_id=live_session.id, learner_id=person.id, status=BookingStatus.CONFIRMED))
     live_session.seats_taken = len(learners)
@@ -369,6 +371,56 @@ def test_mentor_records_attendance_then_attendees_answer_the_questionnaire_once(
     assert again.status_code == 303
     feedback = db_session.scalars(select(SessionFeedback)).one()
     assert (feedback.satisfaction, feedback.format_best_suited, feedback.changed_daily_usage, feedback.would_recommend) == (5, True, False, True)
+
+
+def session_figures_of(db_session, live_session):
+    """The tallies and learners reached kept for a session, read back from the database."""
+    db_session.expire_all()
+    kept = db_session.get(LiveSession, live_session.id)
+    reached = db_session.execute(
+        select(ReachedLearner.site, ReachedLearner.learner_id).where(ReachedLearner.session_id == live_session.id).order_by(ReachedLearner.site, ReachedLearner.learner_id)
+    ).all()
+    return kept.seats_attended, kept.no_shows, [tuple(row) for row in reached]
+
+
+def assert_figures_equal_a_recount(db_session, live_session):
+    kept = session_figures_of(db_session, live_session)
+    session_figures.refresh(db_session)
+    assert session_figures_of(db_session, live_session) == kept
+    db_session.rollback()
+
+
+def test_session_figures_follow_attendance_a_mentor_s_move_and_cancellation(app, people, mentor, db_session):
+    co_host = people.create(Role.MENTOR, name="Co Host", site="Nice")
+    came, late, absent = (people.create(name=name) for name in ("Came", "Late", "Absent"))
+    live_session = past_session_with(db_session, mentor, [came, late, absent], co_hosts=[co_host])
+    mentor_client = signed_in(app, people, mentor)
+    by_learner = {b.learner_id: b.id for b in bookings_of(db_session, live_session)}
+    marks = {f"attendance-{by_learner[came.id]}": "attended", f"attendance-{by_learner[late.id]}": "attended", f"attendance-{by_learner[absent.id]}": "no_show"}
+    assert post(mentor_client, f"/mentor/sessions/{live_session.id}/attendance", marks).status_code == 302
+    assert session_figures_of(db_session, live_session) == (
+        2, 1, [("Lyon", came.id), ("Lyon", late.id), ("Nice", came.id), ("Nice", late.id)]
+    )  # fmt: skip
+    assert_figures_equal_a_recount(db_session, live_session)
+
+    marks[f"attendance-{by_learner[late.id]}"] = "no_show"  # corrected by the co-host
+    assert post(signed_in(app, people, co_host), f"/mentor/sessions/{live_session.id}/attendance", marks).status_code == 302
+    assert session_figures_of(db_session, live_session) == (1, 2, [("Lyon", came.id), ("Nice", came.id)])
+    now = datetime.now(UTC)
+    assert stats.learners_reached(db_session, stats.Filters(now=now)) == {"Lyon": 1, "Nice": 1}
+    assert dict(stats.live_sessions(db_session, stats.Filters(now=now)).rows)["No-show rate (%)"] == 66.7
+
+    admin = signed_in(app, people, people.create(Role.ADMIN, name="Admin"))
+    token = csrf_token(admin.get(f"/admin/users/{co_host.id}").get_data(as_text=True))
+    form = {"site": "Lyon", "department": "", "manager_email": "", "csrf_token": token}
+    assert admin.post(f"/admin/users/{co_host.id}", data=form).status_code == 302
+    assert session_figures_of(db_session, live_session) == (1, 2, [("Lyon", came.id)])  # both mentors of Lyon reach them once
+    assert stats.learners_reached(db_session, stats.Filters(now=now)) == {"Lyon": 1}
+    assert_figures_equal_a_recount(db_session, live_session)
+
+    assert post(mentor_client, f"/mentor/sessions/{live_session.id}/cancel").status_code == 302
+    assert session_figures_of(db_session, live_session)[2] == []  # a cancelled session reached nobody
+    assert stats.learners_reached(db_session, stats.Filters(now=now)) == {}
 
 
 def test_questionnaire_answers_out_of_range_give_400(app, people, mentor, db_session):

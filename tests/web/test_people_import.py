@@ -100,6 +100,29 @@ def test_a_learner_moved_by_the_import_takes_their_figures_along(app, hr, db_ses
     assert opened_on(db_session) == 1
 
 
+def joined(db_session, site="", department=""):
+    """Learners the rollup counts as joined, for everyone or one site or department."""
+    db_session.expire_all()
+    counts = select(func.sum(DailyCount.n)).where(
+        DailyCount.measure == statistics.LEARNER_JOINED, DailyCount.site == site, DailyCount.department == department
+    )
+    return db_session.scalar(counts) or 0
+
+
+def test_imported_learners_count_as_new_learners_at_once_and_move_with_their_role_and_site(hr, db_session):
+    before = joined(db_session)
+    upload(hr, csv_bytes(GOOD))
+    assert joined(db_session) == before + 2  # Cléo and Dan; Ana (hr) and Bob (mentor) are not learners
+    assert joined(db_session, site="Nice") == joined(db_session, department="Sales") == 2
+    changed = [*GOOD[:2], GOOD[2].replace("mentor", "learner"), GOOD[3], GOOD[4].replace("Nice,Sales", "Lyon,Claims")]
+    assert upload(hr, csv_bytes(changed)).status_code == 200
+    assert joined(db_session) == before + 3  # Bob became a learner
+    assert joined(db_session, site="Nice") == 1
+    assert joined(db_session, site="Lyon") == joined(db_session, department="Claims") == 2
+    assert upload(hr, csv_bytes(changed)).status_code == 200  # importing again changes nothing
+    assert joined(db_session) == before + 3
+
+
 def opened_on(db_session, site="", department=""):
     """Modules opened by the learners of a site or department (everyone by default), as the rollup counts them."""
     db_session.expire_all()

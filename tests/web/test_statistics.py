@@ -89,10 +89,7 @@ def test_a_learner_who_becomes_a_mentor_leaves_the_figures_and_comes_back(app, p
 
 def learner_at(app, people, db_session, email, site, department):
     """A signed-in client for a new learner of `site` and `department`, and the learner."""
-    user = people.create(Role.LEARNER, email=email)
-    user.site, user.department = site, department
-    db_session.merge(user)
-    db_session.commit()
+    user = people.create(Role.LEARNER, email=email, site=site, department=department)
     client = app.test_client()
     people.login(client, user)
     return client, user
@@ -129,6 +126,25 @@ def test_each_site_and_department_rollup_counts_what_its_learners_did(app, peopl
         assert rollup_totals(db_session, site, department) == expected, (site, department)
     assert measure_total(db_session, statistics.MODULE_OPENED, MODULE, department="Claims") == 2
     assert measure_total(db_session, statistics.FIRST_TRIES, MODULE, site="Nice") == 2
+
+
+def new_learners_this_month(db_session, **filters):
+    month = datetime.now(UTC).strftime("%Y-%m")
+    trends = stats.trends(db_session, stats.Filters(**filters))
+    return next((row[1] for row in trends.rows if row[0] == month), 0)
+
+
+def test_a_learner_who_registers_counts_as_a_new_learner_at_once(app, people, db_session):
+    before = new_learners_this_month(db_session), new_learners_this_month(db_session, site="Nice")
+    client = app.test_client()
+    token = csrf_token(client.get("/register").get_data(as_text=True))
+    form = {"name": "New Comer", "email": "new@example.test", "site": "Nice", "department": "Claims", "password": "four random words here"}
+    assert client.post("/register", data={**form, "confirm": form["password"], "csrf_token": token}).status_code == 302
+    db_session.expire_all()
+    after = new_learners_this_month(db_session), new_learners_this_month(db_session, site="Nice")
+    assert after == (before[0] + 1, before[1] + 1)
+    assert new_learners_this_month(db_session, department="Claims") >= 1
+    assert rebuilt(db_session) == rollups(db_session)
 
 
 def test_a_learner_who_moves_takes_their_figures_to_their_new_site_and_department(app, people, db_session):
