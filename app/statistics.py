@@ -97,16 +97,20 @@ Counts = dict[Key, tuple[int, int]]
 def learners(user_ids: Iterable[int] | None = None, site: str | None = None, department: str | None = None) -> Subquery:
     """Active accounts with the learner role and their progress summary, optionally narrowed to ids, a site or a department."""
     summary = (User.first_opened_at, User.last_viewed_at, User.modules_done, User.last_completed_at)
-    query = select(User.id, User.site, User.department, User.birth_year, User.created_at, *summary).where(
-        User.role == Role.LEARNER, User.active.is_(True)
-    )
+    query = select(User.id, User.site, User.department, User.birth_year, User.created_at, *summary).where(*is_learner(site, department))
     if user_ids is not None:
         query = query.where(User.id.in_(list(user_ids)))
-    if site:
-        query = query.where(User.site == site)
-    if department:
-        query = query.where(User.department == department)
     return query.subquery("people")
+
+
+def is_learner(site: str | None = None, department: str | None = None) -> list[ColumnElement[bool]]:
+    """The conditions on a users row for an active learner, optionally of one site or department."""
+    conditions = [User.role == Role.LEARNER, User.active.is_(True)]
+    if site:
+        conditions.append(User.site == site)
+    if department:
+        conditions.append(User.department == department)
+    return conditions
 
 
 def course_modules(course: Course | None = None) -> Subquery:

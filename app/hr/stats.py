@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, distinct, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from course.progress import ModuleStatus
@@ -660,14 +660,14 @@ def learner_status_rows(session: Session, filters: Filters) -> tuple[list[str], 
         .where(_published(filters.theme))
         .order_by(ThemeRecord.position, ModuleRecord.position)
     ).all()
-    people = _people(filters)
+    status = type_coerce(ModuleProgress.status, String)  # written out as it is stored: no conversion per cell
     statuses = [
-        func.coalesce(func.max(case((ModuleProgress.module_id == module_id, ModuleProgress.status), else_=None)), ModuleStatus.NOT_STARTED)
+        func.coalesce(func.max(case((ModuleProgress.module_id == module_id, status), else_=None)), ModuleStatus.NOT_STARTED.value)
         for module_id, _title in module_rows
     ]
     query = (
         select(User.email, User.name, User.site, User.department, *statuses)
-        .join(people, people.c.id == User.id)
+        .where(*statistics.is_learner(filters.site, filters.department))
         .outerjoin(ModuleProgress, ModuleProgress.user_id == User.id)
         .group_by(User.id, User.email, User.name, User.site, User.department)
         .order_by(User.email)

@@ -104,10 +104,10 @@ def _bring_statistics_up_to_date() -> int:
     return moving
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return "" if value is None else value
+def _cells(values: Sequence[Any]) -> list[Any]:
+    """A row as written: None left empty, text a spreadsheet would run as a formula prefixed with an apostrophe."""
+    # One comprehension per row, not a call per cell: the per-person export writes two million cells.
+    return ["" if v is None else "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
@@ -115,8 +115,8 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_cell(name) for name in header])
-    writer.writerows([_cell(value) for value in row] for row in rows)
+    writer.writerow(_cells(header))
+    writer.writerows(map(_cells, rows))
     return Response(
         buffer.getvalue().encode("utf-8"),
         mimetype="text/csv",
@@ -152,7 +152,7 @@ def learner_status_export() -> Response:
         abort(400, description="For your security, this form had expired. Go back, reload the page and send it again.")
     header, rows = stats.learner_status_rows(db.session, parse_filters())
     current_app.logger.info("per-person export by user %s", current_user.id)
-    return csv_response(header, ([str(v) if v is not None else "" for v in row] for row in rows), "speak-digital-learner-status.csv")
+    return csv_response(header, rows, "speak-digital-learner-status.csv")
 
 
 def _read_upload() -> tuple[ImportForm | None, bytes | None, list[Problem]]:
