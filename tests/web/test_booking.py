@@ -1,13 +1,26 @@
 """Live sessions: publishing, every booking rule, cancellation and the waiting list, attendance and feedback."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app import session_figures
+from app.booking import record_attendance
 from app.hr import stats
-from app.models import Booking, BookingStatus, LiveSession, Notification, ReachedLearner, Role, SessionFeedback, SessionStatus
+from app.models import (
+    Attendance,
+    Booking,
+    BookingStatus,
+    LiveSession,
+    Notification,
+    ReachedLearner,
+    Role,
+    SessionFeedback,
+    SessionStatus,
+)
 from course.sessions import SessionFormat
 
 from ..conftest import add_live_session, csrf_token
@@ -421,6 +434,38 @@ def test_session_figures_follow_attendance_a_mentor_s_move_and_cancellation(app,
     assert post(mentor_client, f"/mentor/sessions/{live_session.id}/cancel").status_code == 302
     assert session_figures_of(db_session, live_session)[2] == []  # a cancelled session reached nobody
     assert stats.learners_reached(db_session, stats.Filters(now=now)) == {}
+
+
+def test_co_hosts_recording_attendance_at_once_are_both_counted(app, people, mentor, db_session, database_url, engine):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite writes one at a time; the race needs PostgreSQL")
+    co_host = people.create(Role.MENTOR, name="Co Host", site="Nice")
+    first, second = people.create(name="First"), people.create(name="Second")
+    live_session = past_session_with(db_session, mentor, [first, second], co_hosts=[co_host])
+    by_learner = {b.learner_id: b.id for b in bookings_of(db_session, live_session)}
+    errors = []
+
+    def mark(learner_id):
+        try:
+            with Session(engine) as session:
+                record_attendance(session, session.get(LiveSession, live_session.id), {by_learner[learner_id]: Attendance.ATTENDED})
+                session.commit()
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    # The first mentor's marks are written but not committed when the co-host sends theirs: the co-host's
+    # recount must wait for them, or it would count only its own mark.
+    with Session(engine) as session:
+        record_attendance(session, session.get(LiveSession, live_session.id), {by_learner[first.id]: Attendance.ATTENDED})
+        co_host_marking = threading.Thread(target=mark, args=(second.id,))
+        co_host_marking.start()
+        co_host_marking.join(timeout=0.5)
+        assert co_host_marking.is_alive()  # waiting for the session's row
+        session.commit()
+    co_host_marking.join()
+    assert errors == []
+    expected = [("Lyon", first.id), ("Lyon", second.id), ("Nice", first.id), ("Nice", second.id)]
+    assert session_figures_of(db_session, live_session) == (2, 0, sorted(expected))
 
 
 def test_questionnaire_answers_out_of_range_give_400(app, people, mentor, db_session):
