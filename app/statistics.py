@@ -3,8 +3,9 @@
 Every rollup row is defined by one query, `contributions(people, measures)`, which counts the events of a set of
 learners day by day, per site and department. The `daily_counts` table holds that query's result for every active
 learner three times over: for everyone, per site and per department (see `FAMILIES`). It is kept up to date where
-progress is recorded, questionnaires are answered and people change role, site or department: `tracking()` locks
-the learner, computes their contribution before and after the change, and adds the difference. When the published
+accounts are created (`count_new_people()`), progress is recorded, questionnaires are answered and people change
+role, site or department: `tracking()` locks the learner, computes their contribution before and after the change,
+and adds the difference. When the published
 course changes (a module published for the first time, moved to another theme or withdrawn), what the events mean
 changes too, and `rebuild()` recomputes everything.
 

@@ -29,7 +29,6 @@ from ..models import (
     ModuleProgress,
     ModuleRecord,
     ReachedLearner,
-    Role,
     SessionHost,
     SessionStatus,
     ThemeRecord,
@@ -645,9 +644,9 @@ def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
 
 def _values_of_learners(session: Session, column: Any) -> list[str]:
     """The distinct values of a column over active learners, smallest first, found one index probe per value."""
-    learner = and_(User.role == Role.LEARNER, User.active.is_(True))
-    found = select(func.min(column).label("value")).where(learner).cte("found", recursive=True)
-    following = select(func.min(column)).where(learner, column > found.c.value).scalar_subquery()
+    learner = statistics.is_learner()
+    found = select(func.min(column).label("value")).where(*learner).cte("found", recursive=True)
+    following = select(func.min(column)).where(*learner, column > found.c.value).scalar_subquery()
     found = found.union_all(select(following).where(found.c.value.is_not(None)))
     return [value for value in session.scalars(select(found.c.value)) if value is not None]
 
