@@ -41,18 +41,10 @@ def refresh(session: Session, session_ids: Collection[int] | None = None) -> Non
         tallies = tallies.where(LiveSession.id.in_(chosen))
         forget = forget.where(ReachedLearner.session_id.in_(chosen))
         reached = reached.where(LiveSession.id.in_(chosen))
-    session.execute(tallies.execution_options(synchronize_session=False))
+    session.execute(tallies.execution_options(synchronize_session="fetch"))
     session.execute(forget)
     columns = ["site", "learner_id", "session_id", "theme_id", "starts_at"]
     session.execute(insert(ReachedLearner).from_select(columns, reached))
-    _expire_tallies(session, session_ids)
-
-
-def _expire_tallies(session: Session, session_ids: Collection[int] | None) -> None:
-    """Sessions already loaded show their new tallies on next access."""
-    for loaded in list(session.identity_map.values()):
-        if isinstance(loaded, LiveSession) and (session_ids is None or loaded.id in session_ids):
-            session.expire(loaded, ["seats_attended", "no_shows"])
 
 
 def refresh_for_mentors(session: Session, mentor_ids: Collection[int]) -> None:

@@ -436,6 +436,17 @@ def test_session_figures_follow_attendance_a_mentor_s_move_and_cancellation(app,
     assert stats.learners_reached(db_session, stats.Filters(now=now)) == {}
 
 
+def test_a_loaded_session_shows_its_new_tallies_once_attendance_is_recorded(people, mentor, db_session):
+    came, absent = people.create(name="Came"), people.create(name="Absent")
+    live_session = past_session_with(db_session, mentor, [came, absent])
+    assert (live_session.seats_attended, live_session.no_shows) == (0, 0)
+    by_learner = {b.learner_id: b.id for b in bookings_of(db_session, live_session)}
+    live_session = db_session.get(LiveSession, live_session.id)
+    record_attendance(db_session, live_session, {by_learner[came.id]: Attendance.ATTENDED, by_learner[absent.id]: Attendance.NO_SHOW})
+    assert (live_session.seats_attended, live_session.no_shows) == (1, 1)  # read again, not the values loaded before
+    db_session.rollback()
+
+
 def test_co_hosts_recording_attendance_at_once_are_both_counted(app, people, mentor, db_session, database_url, engine):
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite writes one at a time; the race needs PostgreSQL")
