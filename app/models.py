@@ -91,7 +91,8 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-# What the HR dashboard reads of each active learner (see app.statistics.learners()).
+# What the HR dashboard reads of each active learner (see app.statistics.learners()). The condition spells out
+# app.statistics.is_learner(), so that PostgreSQL uses the partial indexes below for the queries built from it.
 LEARNER_FIGURES = ["birth_year", "created_at", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at"]
 ACTIVE_LEARNERS = "role = 'learner' AND active IS true"
 
@@ -220,7 +221,8 @@ class ModuleProgress(Base):
         UniqueConstraint("user_id", "module_id"),
         # Completions by period and month on the HR dashboard.
         Index("ix_module_progress_completed_at", "completed_at"),
-        # The progress of the people a site or department filter selects, read from the index alone.
+        # The progress of the learners whose contribution is counted (see app.statistics.contributions()): one learner
+        # whose progress changes, a batch moved to a new course, a site and department together; read from the index alone.
         Index("ix_module_progress_user_covering", "user_id", postgresql_include=["module_id", "status", "first_opened_at", "completed_at"]),
     )
 
@@ -239,7 +241,7 @@ class QuizAttempt(Base):
 
     __tablename__ = "quiz_attempts"
     __table_args__ = (
-        # Also the attempts of the people a site or department filter selects, read from the index alone.
+        # Also the attempts of the learners whose contribution is counted, read from the index alone.
         Index("ix_quiz_attempts_user_module", "user_id", "module_id", postgresql_include=["created_at", "score", "passed", "first_try"]),
         # First attempts per learner and quiz on the HR dashboard.
         Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id", "id"),
@@ -288,7 +290,7 @@ class DailyCount(Base):
 
 
 class StatisticsState(Base):
-    """What the rollups were last rebuilt for: the published course they count, as a fingerprint."""
+    """The rollups' bookkeeping: the version of the course they count, and each version's modules (see app.statistics)."""
 
     __tablename__ = "statistics_state"
 
@@ -344,7 +346,7 @@ class LiveSession(Base):
     format: Mapped[SessionFormat] = mapped_column(enum_column(SessionFormat))
     capacity: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
-    # Kept by app.booking.record_attendance, so that the HR dashboard sums sessions without reading their bookings.
+    # Kept by app.session_figures as attendance is recorded, so that the HR dashboard sums sessions without their bookings.
     seats_attended: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     no_shows: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -504,7 +506,7 @@ class QuestionAnswer(Base):
     __tablename__ = "question_answers"
     __table_args__ = (
         Index("ix_question_answers_module_question", "module_id", "question_id"),
-        # First-try answers of the people a site or department filter selects, read from the index alone.
+        # First-try answers of the learners whose contribution is counted, read from the index alone.
         Index(
             "ix_question_answers_first_try",
             "user_id",

@@ -118,10 +118,6 @@ def percent(part: Any, whole: Any) -> float | None:
     return round(100 * float(part or 0) / float(whole), 1) if whole else None
 
 
-def _people(filters: Filters) -> Subquery:
-    return statistics.learners(site=filters.site, department=filters.department)
-
-
 def _published(theme: str | None = None) -> ColumnElement[bool]:
     condition = ModuleRecord.current_revision_id.is_not(None)
     return and_(condition, ModuleRecord.theme_id == theme) if theme else condition
@@ -208,7 +204,7 @@ def learner_groups(session: Session, filters: Filters) -> list[Group]:
 
 
 def _learner_groups(session: Session, filters: Filters) -> list[Group]:
-    people = _people(filters)
+    people = statistics.learners(site=filters.site, department=filters.department)
     summary = people.c  # each learner's progress summary, kept on their row (see statistics.refresh_learner_summary)
     total = _module_count(session)
     since = filters.as_of - timedelta(days=INACTIVE_DAYS)
