@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -193,6 +194,26 @@ class People:
             "/login", data={"email": user.email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))}
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def run_at_once(actions: list[Callable[[], object]]) -> list[Exception]:
+    """Run each action on its own thread, all released together by a barrier; the errors they raised."""
+    barrier = threading.Barrier(len(actions))
+    errors: list[Exception] = []
+
+    def run(action: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            action()
+        except Exception as error:  # returned to the test, which asserts there is none
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
 
 
 def add_live_session(

@@ -1,6 +1,5 @@
 """The HR rollups stay exactly what a rebuild from the recorded progress gives, whatever learners do and however they race."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from app.hr import stats
 from app.learning import open_module
 from app.models import Attendance, Booking, BookingStatus, DailyCount, ModuleRecord, Role, StatisticsState, User
 
-from ..conftest import add_live_session, csrf_token
+from ..conftest import add_live_session, csrf_token, run_at_once
 from .test_learning import MODULE, answers_for, quiz_of, submit
 
 
@@ -295,24 +294,12 @@ def test_simultaneous_first_visits_by_many_learners_are_all_counted_once(app, pe
         pytest.skip("SQLite writes one at a time; the race needs PostgreSQL")
     learners = [people.create(Role.LEARNER, email=f"racer{i}@example.test").id for i in range(12)]
     # Each learner opens the module in two tabs at once: 24 transactions updating the same rollup rows.
-    barrier = threading.Barrier(len(learners) * 2)
-    errors = []
-
     def visit(user_id):
-        try:
-            with Session(engine) as session:
-                barrier.wait()
-                open_module(session, user_id, MODULE)
-                session.commit()
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
+        with Session(engine) as session:
+            open_module(session, user_id, MODULE)
+            session.commit()
 
-    threads = [threading.Thread(target=visit, args=(user_id,)) for user_id in learners * 2]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_at_once([lambda user_id=user_id: visit(user_id) for user_id in learners * 2]) == []
     with Session(engine) as session:
         everyone = (DailyCount.site == statistics.EVERYONE, DailyCount.department == statistics.EVERYONE)
         today = DailyCount.day == datetime.now(UTC).date()
@@ -332,32 +319,16 @@ def test_learners_keep_learning_while_a_change_of_course_moves_them(app, people,
     assert statistics.ensure_current(db_session)
     db_session.commit()
     # The move, in batches of 2, races every learner opening two modules in separate transactions.
-    barrier = threading.Barrier(len(learners) + 1)
-    errors = []
-
     def learn(user_id):
-        try:
-            barrier.wait()
-            for module_id in (MODULE, "checking-sources-and-facts"):
-                with Session(engine) as session:
-                    open_module(session, user_id, module_id)
-                    session.commit()
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
+        for module_id in (MODULE, "checking-sources-and-facts"):
+            with Session(engine) as session:
+                open_module(session, user_id, module_id)
+                session.commit()
 
     def move():
-        try:
-            barrier.wait()
-            statistics.catch_up(lambda: Session(engine), size=2)
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
+        statistics.catch_up(lambda: Session(engine), size=2)
 
-    threads = [threading.Thread(target=learn, args=(user_id,)) for user_id in learners] + [threading.Thread(target=move)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_at_once([*(lambda user_id=user_id: learn(user_id) for user_id in learners), move]) == []
     with Session(engine) as session:
         assert statistics.lagging_learners(session) == 0
         assert measure_total(session, statistics.MODULE_OPENED, MODULE) == len(learners)
