@@ -29,8 +29,10 @@ def register_extensions(app: Flask) -> None:
     """Database, CSRF protection and logins."""
     from .auth import load_user
     from .extensions import csrf, db, login_manager
+    from .jobs import queue
 
     db.init_app(app)
+    queue.use(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)

@@ -54,6 +54,7 @@ def load_config(instance_path: Path, mode: str | None = None, env: Mapping[str, 
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance_path / f'speak-digital-{mode}.sqlite'}",
         "CONTENT_DIR": Path(env.get("SPEAK_DIGITAL_CONTENT", Path(__file__).resolve().parent.parent / "content")),
         "SITES": sites,
+        "QUEUE_URL": _queue_url(mode, instance_path, env),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Image uploads alone may be larger: up to this, plus the form around the file (app/media.py).
         "MEDIA_MAX_BYTES": MEDIA_MAX_BYTES,
@@ -83,6 +84,16 @@ def load_config(instance_path: Path, mode: str | None = None, env: Mapping[str, 
         else {"time_cost": 1, "memory_cost": 47104, "parallelism": 1},
         **_mail_settings(mode, instance_path, env),
     }
+
+
+def _queue_url(mode: str, instance_path: Path, env: Mapping[str, str]) -> str:
+    """Where background jobs wait: Redis in production, a SQLite file beside the embedded database.
+
+    Tests run each job at once, whatever the environment says; a test that wants a real queue overrides this.
+    """
+    if mode == "testing":
+        return "immediate"
+    return env.get("SPEAK_DIGITAL_QUEUE_URL") or f"sqlite:///{instance_path / f'jobs-{mode}.sqlite'}"
 
 
 def _mail_settings(mode: str, instance_path: Path, env: Mapping[str, str]) -> dict[str, Any]:

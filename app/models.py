@@ -542,3 +542,62 @@ class MediaFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[Timestamp]
+
+
+class ImportStatus(enum.StrEnum):
+    """Where a people import stands: waiting for a worker, being checked, being applied, then finished one way or another."""
+
+    QUEUED = "queued"
+    CHECKING = "checking"
+    IMPORTING = "importing"
+    DONE = "done"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+    @property
+    def is_finished(self) -> bool:
+        """True once nothing more will happen to the import."""
+        return self in (ImportStatus.DONE, ImportStatus.REFUSED, ImportStatus.FAILED)
+
+    @property
+    def label(self) -> str:
+        """The status in words."""
+        return IMPORT_STATUS_LABELS[self]
+
+
+IMPORT_STATUS_LABELS = {
+    ImportStatus.QUEUED: "Waiting to start",
+    ImportStatus.CHECKING: "Checking the file",
+    ImportStatus.IMPORTING: "Importing",
+    ImportStatus.DONE: "Imported",
+    ImportStatus.REFUSED: "Refused: problems to correct",
+    ImportStatus.FAILED: "Could not finish",
+}
+
+
+class PeopleImport(Base):
+    """A people file sent by HR, checked and applied by a background job; the file is dropped once it is done.
+
+    `problems` holds the reasons a refused file was not imported, as [line, field, message] lists; `awaiting_ids`
+    the accounts the import left without a password, who each need a set-password link.
+    """
+
+    __tablename__ = "people_imports"
+    __table_args__ = (Index("ix_people_imports_created_by_created_at", "created_by_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    allow_admin: Mapped[bool]
+    status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.QUEUED)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    people_total: Mapped[int] = mapped_column(default=0)
+    people_applied: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    updated_count: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[list[Any] | None]
+    problem_count: Mapped[int] = mapped_column(default=0)
+    awaiting_ids: Mapped[list[Any] | None]
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+    finished_at: Mapped[OptionalTimestamp]

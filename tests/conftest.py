@@ -36,6 +36,7 @@ from app.models import (
     ModuleRecord,
     ModuleRevision,
     Notification,
+    PeopleImport,
     QuestionAnswer,
     QuizAttempt,
     ReachedLearner,
@@ -70,6 +71,7 @@ PEOPLE_TABLES = (
     DailyCount,
     MediaFile,
     LoginFailure,
+    PeopleImport,
     User,  # last: everything above may refer to people
 )
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

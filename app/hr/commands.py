@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from .people_import import MAX_BYTES, import_people, password_token
+from .people_import import MAX_BYTES, accounts_awaiting_password, import_people, password_token
 
 
 @click.group("people")
@@ -22,10 +22,14 @@ def people_group() -> None:
 @click.option("--base-url", default="", help="The platform's address, put before each set-password link (e.g. https://speak.example.com).")
 @with_appcontext
 def people_import_command(file: Path, base_url: str) -> None:
-    """Import people from FILE (the HR system's CSV); nothing is imported if any line is wrong."""
+    """Import people from FILE (the HR system's CSV); nothing is imported if any line is wrong.
+
+    The whole file is checked first; then people are applied and committed a thousand at a time.
+    """
     with file.open("rb") as handle:
         data = handle.read(MAX_BYTES + 1)
-    result = import_people(db.session, data, allow_admin=True)
+    progress = _Progress()
+    result = import_people(db.session, data, allow_admin=True, after_batch=progress.commit)
     if not result.ok:
         for problem in result.problems:
             click.echo(f"{file}: line {problem.line}, {problem.field}: {problem.message}", err=True)
@@ -34,5 +38,19 @@ def people_import_command(file: Path, base_url: str) -> None:
     db.session.commit()
     click.echo(f"Imported {len(result.created)} new and {len(result.updated)} updated people.")
     secret = current_app.config["SECRET_KEY"]
-    for user in result.awaiting_password:
+    for user in accounts_awaiting_password(db.session, result.awaiting_password):
         click.echo(f"{user.email}\t{base_url.rstrip('/')}/set-password/{password_token(user, secret)}")
+
+
+class _Progress:
+    """Commits each batch the import applied and says how far it is, on standard error."""
+
+    def __init__(self) -> None:
+        self.applied = 0
+
+    def commit(self, people: int) -> None:
+        db.session.commit()
+        db.session.expunge_all()
+        if people:
+            self.applied += people
+            click.echo(f"{self.applied:,} people applied…", err=True)

@@ -15,6 +15,26 @@
     });
   });
 
+  // A people import running in the background: follow its progress, then show its report once it is finished.
+  var importProgress = document.querySelector("[data-import-progress]");
+  if (importProgress && window.fetch) {
+    var progressText = importProgress.querySelector("[data-import-progress-text]");
+    var followImport = function () {
+      window.fetch(importProgress.getAttribute("data-import-progress"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (state) {
+          if (!state) { return; }
+          if (state.finished) { window.location.reload(); return; }
+          if (state.status === "importing" && progressText) {
+            progressText.textContent = "Importing: " + state.applied.toLocaleString() + " of " + state.total.toLocaleString() + " people done.";
+          }
+          window.setTimeout(followImport, 2000);
+        })
+        .catch(function () { window.setTimeout(followImport, 10000); });
+    };
+    window.setTimeout(followImport, 1000);
+  }
+
   // Bring a form's error summary into view and focus, so keyboard and screen-reader users hear it first.
   var summary = document.querySelector(".error-summary[tabindex='-1']");
   if (summary) {

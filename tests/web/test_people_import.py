@@ -2,6 +2,7 @@
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from app import statistics
 from app.cli import main as cli
 from app.hr.people_import import MAX_BYTES
 from app.learning import open_module
-from app.models import DailyCount, Role, User
+from app.models import DailyCount, ImportStatus, PeopleImport, Role, User
 
 from ..conftest import csrf_token
 
@@ -38,11 +39,14 @@ def hr(app, people):
     return client
 
 
-def upload(client, data, filename="people.csv"):
+def upload(client, data, filename="people.csv", follow_redirects=True):
+    """Send a file as the import page does; the job runs at once in tests, so the report that follows is final."""
     token = csrf_token(client.get("/hr/people/import").get_data(as_text=True))
     # Encoded in memory: the test client would spool a large body to a temporary file that it never closes.
     boundary, body = encode_multipart({"csrf_token": token, "file": FileStorage(io.BytesIO(data), filename)})
-    return client.post("/hr/people/import", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(
+        "/hr/people/import", data=body, content_type=f"multipart/form-data; boundary={boundary}", follow_redirects=follow_redirects
+    )
 
 
 def imported(db_session):
@@ -154,7 +158,8 @@ BAD_LINES = [
 @pytest.mark.parametrize(("line", "field"), BAD_LINES)
 def test_a_bad_line_is_reported_with_its_number_and_nothing_is_imported(hr, db_session, line, field):
     response = upload(hr, csv_bytes([*GOOD, line]))
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert "Nothing was imported: 1 problem to correct" in response.get_data(as_text=True)
     assert problems(response) == [("6", field)]
     assert imported(db_session) == {}
 
@@ -163,7 +168,6 @@ def test_a_management_loop_is_refused_on_every_line_of_the_loop(hr, db_session):
     lines = [HEADER, "a@example.test,A,A,Lyon,X,b@example.test,,learner", "b@example.test,B,B,Lyon,X,c@example.test,,learner",
              "c@example.test,C,C,Lyon,X,a@example.test,,learner", "d@example.test,D,D,Lyon,X,a@example.test,,learner"]  # fmt: skip
     response = upload(hr, csv_bytes(lines))
-    assert response.status_code == 400
     assert problems(response) == [("2", "manager email"), ("3", "manager email"), ("4", "manager email")]
     assert imported(db_session) == {}
 
@@ -175,28 +179,32 @@ def test_a_management_loop_is_refused_on_every_line_of_the_loop(hr, db_session):
         ("Email,Nom\r\néé,1\r\n".encode("latin-1"), "file"),
         (csv_bytes(["email,first name,last name,site,department,role", "x@example.test,A,B,Lyon,,learner"]), "manager email"),
         (b"", "header"),
-        (csv_bytes([HEADER]), "file"),
         (b"x" * (MAX_BYTES + 10), "file"),
     ],
-    ids=["not a csv", "not utf-8", "missing column", "empty", "no people", "over 5 MB"],
+    ids=["not a csv", "not utf-8", "missing column", "empty", "over 20 MB"],
 )
-def test_bad_files_are_a_clear_400_report(hr, db_session, data, field):
+def test_a_file_that_is_not_a_people_list_is_a_400_report_at_once(hr, db_session, data, field):
     response = upload(hr, data)
     assert response.status_code == 400
     assert [f for _line, f in problems(response)] == [field]
     assert imported(db_session) == {}
+    assert db_session.scalar(select(func.count()).select_from(PeopleImport)) == 0
 
 
 def test_a_file_far_over_the_limit_is_a_400_report_too(hr):
     response = upload(hr, b"x" * (MAX_BYTES + 200_000))
     assert response.status_code == 400
-    assert "larger than 5 MB" in response.get_data(as_text=True)
+    assert "larger than 20 MB. Split it into files of at most 100,000 people." in response.get_data(as_text=True)
+
+
+def test_a_header_without_people_is_refused_in_the_report(hr, db_session):
+    response = upload(hr, csv_bytes([HEADER]))
+    assert problems(response) == [("2", "file")]
 
 
 def test_hr_cannot_import_over_an_administrator(hr, people, db_session):
     people.create(Role.ADMIN, email="root@example.test")
     response = upload(hr, csv_bytes([HEADER, "root@example.test,R,Oot,Lyon,IT,,,learner"]))
-    assert response.status_code == 400
     assert problems(response) == [("2", "role")]
 
 
@@ -248,3 +256,181 @@ def test_the_cli_reports_bad_lines_and_imports_nothing(app, db_session, tmp_path
     assert result.exit_code == 1
     assert "line 6, email" in result.output
     assert imported(db_session) == {}
+
+
+def report_of(db_session, filename="people.csv"):
+    db_session.expire_all()
+    return db_session.scalars(select(PeopleImport).where(PeopleImport.filename == filename).order_by(PeopleImport.id.desc())).first()
+
+
+def test_the_upload_answers_at_once_with_the_report_page_of_its_import(hr, db_session):
+    response = upload(hr, csv_bytes(GOOD), follow_redirects=False)
+    assert response.status_code == 303
+    record = report_of(db_session)
+    assert response.headers["Location"] == f"/hr/people/imports/{record.id}"
+    assert record.status is ImportStatus.DONE
+    assert (record.people_total, record.people_applied, record.created_count, record.updated_count) == (4, 4, 4, 0)
+    assert record.data is None  # the file holds personal data: it is not kept once imported
+    page = hr.get("/hr/people/import").get_data(as_text=True)
+    assert f"/hr/people/imports/{record.id}" in page and "Imported" in page  # listed among my recent imports
+
+
+def test_the_progress_of_an_import_can_be_followed(hr, db_session):
+    upload(hr, csv_bytes(GOOD))
+    record = report_of(db_session)
+    state = hr.get(f"/hr/people/imports/{record.id}/progress.json").get_json()
+    assert state == {"status": "done", "finished": True, "applied": 4, "total": 4}
+
+
+def test_an_import_in_progress_shows_how_far_it_is_and_says_when_it_has_stopped_moving(hr, db_session, people):
+    owner = db_session.scalar(select(User).where(User.role == Role.HR))
+    record = PeopleImport(created_by_id=owner.id, filename="big.csv", allow_admin=False, status=ImportStatus.IMPORTING, data=b"x",
+                          people_total=80_000, people_applied=12_000)  # fmt: skip
+    db_session.add(record)
+    db_session.commit()
+    page = hr.get(f"/hr/people/imports/{record.id}").get_data(as_text=True)
+    assert "Importing: 12,000 of 80,000 people done." in page
+    assert 'value="15"' in page  # the progress bar
+    assert "has not moved" not in page
+    record.updated_at = record.updated_at - timedelta(minutes=11)
+    db_session.commit()
+    assert "has not moved for more than ten minutes" in hr.get(f"/hr/people/imports/{record.id}").get_data(as_text=True)
+
+
+def test_an_import_is_seen_only_by_the_person_who_sent_it(app, hr, db_session, people):
+    upload(hr, csv_bytes(GOOD))
+    record = report_of(db_session)
+    other = app.test_client()
+    people.login(other, people.create(Role.HR, email="other.hr@example.test"))
+    for path in (f"/hr/people/imports/{record.id}", f"/hr/people/imports/{record.id}/progress.json", f"/hr/people/imports/{record.id}/links.csv"):
+        assert other.get(path).status_code == 404
+    learner = app.test_client()
+    people.login(learner, people.create(Role.LEARNER, email="someone@example.test"))
+    assert learner.get(f"/hr/people/imports/{record.id}").status_code == 403
+    assert hr.get("/hr/people/imports/99999999999/progress.json").status_code == 404
+
+
+def test_every_link_is_in_the_download_while_the_page_shows_the_first_ones(hr, db_session, monkeypatch):
+    from app.hr import views
+
+    monkeypatch.setattr(views, "LINKS_SHOWN", 2)
+    page = upload(hr, csv_bytes(GOOD))
+    assert page.get_data(as_text=True).count("/set-password/") == 2
+    assert "The first 2 are shown below; the download has them all." in page.get_data(as_text=True)
+    record = report_of(db_session)
+    download = hr.get(f"/hr/people/imports/{record.id}/links.csv")
+    assert download.headers["Content-Type"].startswith("text/csv")
+    lines = download.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "Name,E-mail,Set-password link"
+    assert sorted(line.split(",")[1] for line in lines[1:]) == ["ana@example.test", "bob@example.test", "cleo@example.test", "dan@example.test"]
+
+
+def test_a_link_that_was_used_is_no_longer_listed(app, hr, db_session):
+    link = set_password_link(upload(hr, csv_bytes([HEADER, "gus@example.test,Gus,New,Lyon,Claims,,,learner"])))
+    visitor = app.test_client()
+    token = csrf_token(visitor.get(link).get_data(as_text=True))
+    visitor.post(link, data={"csrf_token": token, "password": "a long new password", "confirm": "a long new password"})
+    record = report_of(db_session)
+    assert "/set-password/" not in hr.get(f"/hr/people/imports/{record.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "message"),
+    [
+        ("x@example.test,A\x00,B,Lyon,Claims,,,learner", "first name", "invisible control character"),
+        ("x@example.test,A,B,Lyon,Cla\x1bims,,,learner", "department", "invisible control character"),
+        ("x@example.test,A,B,Lyon," + "C" * 200_000 + ",,,learner", "department", "This cell holds 200,000 characters"),
+        ('x@example.test,A,B,Lyon,"Claims' + ",,,learner", "department", "a quote (&#34;) is probably never closed"),
+    ],
+    ids=["nul", "escape", "long cell", "a quote never closed"],
+)
+def test_cells_no_field_can_hold_are_refused_with_their_line(hr, db_session, line, field, message):
+    response = upload(hr, csv_bytes([*GOOD, line]))
+    assert response.status_code == 200
+    assert problems(response) == [("6", field)]
+    assert message in response.get_data(as_text=True)
+    assert imported(db_session) == {}
+
+
+def test_a_file_of_more_people_than_the_import_takes_is_refused(hr, db_session, monkeypatch):
+    from app.hr import people_import
+
+    monkeypatch.setattr(people_import, "MAX_PEOPLE", 3)
+    response = upload(hr, csv_bytes(GOOD))
+    assert "The file holds more than 3 people." in response.get_data(as_text=True)
+    assert imported(db_session) == {}
+
+
+def fail_linking_managers(monkeypatch):
+    from app.hr import people_import
+
+    def fail(*args):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(people_import, "BATCH_SIZE", 2)
+    monkeypatch.setattr(people_import, "_link_managers", fail)
+
+
+def test_an_import_that_fails_midway_keeps_its_file_for_the_next_try_which_finishes_the_work(hr, db_session, monkeypatch):
+    from app.hr import people_import
+    from app.hr.imports import run_people_import
+
+    real_link = people_import._link_managers
+    fail_linking_managers(monkeypatch)
+    page = upload(hr, csv_bytes(GOOD)).get_data(as_text=True)
+    assert "Importing: 4 of 4 people done." in page  # the job will be tried again
+    record = report_of(db_session)
+    assert (record.status, record.people_applied) == (ImportStatus.IMPORTING, 4)
+    assert record.data is not None
+    assert len(imported(db_session)) == 4  # committed batch by batch
+    monkeypatch.setattr(people_import, "_link_managers", real_link)
+    run_people_import.call_local(record.id)  # what the queue's retry does
+    record = report_of(db_session)
+    assert (record.status, record.created_count, record.updated_count, record.data) == (ImportStatus.DONE, 0, 4, None)
+    people = imported(db_session)
+    assert people["cleo@example.test"].manager_id == people["dan@example.test"].id
+
+
+def test_an_import_whose_last_try_fails_says_so_and_can_be_sent_again(hr, db_session, monkeypatch):
+    from app.hr.imports import run_people_import
+
+    monkeypatch.setattr(run_people_import.task_class, "default_retries", 0)
+    fail_linking_managers(monkeypatch)
+    response = upload(hr, csv_bytes(GOOD))
+    assert response.status_code == 200
+    assert "The import could not finish" in response.get_data(as_text=True)
+    record = report_of(db_session)
+    assert (record.status, record.people_applied, record.data) == (ImportStatus.FAILED, 4, None)
+
+
+def test_large_files_are_applied_in_committed_batches(hr, db_session, monkeypatch):
+    from app.hr import people_import
+
+    monkeypatch.setattr(people_import, "BATCH_SIZE", 3)
+    lines = [HEADER] + [f"p{i}@example.test,P,{i},Lyon,Claims,{f'p{i - 1}@example.test' if i else ''},,learner" for i in range(10)]
+    response = upload(hr, csv_bytes(lines))
+    assert "Imported: 10 new, 0 updated." in response.get_data(as_text=True)
+    people = imported(db_session)
+    assert all(people[f"p{i}@example.test"].manager_id == people[f"p{i - 1}@example.test"].id for i in range(1, 10))
+
+
+def test_loops_are_found_in_a_chain_of_a_hundred_thousand_managers_in_one_walk():
+    from app.hr.people_import import people_in_management_loops
+
+    chain = {f"p{i}": f"p{i + 1}" for i in range(100_000)} | {"p100000": None}
+    assert people_in_management_loops(chain) == set()
+    looped = chain | {"p100000": "p50000"}
+    assert people_in_management_loops(looped) == {f"p{i}" for i in range(50_000, 100_001)}
+    assert people_in_management_loops({"a": "a", "b": "a", "c": None}) == {"a"}
+
+
+def test_the_cli_commits_in_batches_and_says_how_far_it_is(app, db_session, tmp_path, monkeypatch):
+    from app.hr import people_import
+
+    monkeypatch.setattr(people_import, "BATCH_SIZE", 2)
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes(GOOD))
+    result = app.test_cli_runner().invoke(cli, ["people", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 people applied…" in result.output and "4 people applied…" in result.output
+    assert len(imported(db_session)) == 4
