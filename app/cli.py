@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from .content import ExportError, export_course, import_catalog
 from .demo import ensure_demo_accounts
 from .extensions import db
 from .hr.commands import people_group
+from .jobs import IMMEDIATE, queue
 from .migrate import current_revision, upgrade
 from .models import Role, User
 from .reminders import send_reminders_command
@@ -163,7 +167,36 @@ def demo(host: str, port: int, reset: bool) -> None:
     for account in accounts:
         click.echo(f"  {account.role.value:<8} {account.email:<36} {account.password}")
     click.echo("")
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    worker = _start_worker()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped by a service manager: stop the worker too
+    try:
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def _command(name: str) -> str:
+    """The path of one of this environment's commands (speak-digital, gunicorn), installed beside Python."""
+    return shutil.which(name) or str(Path(sys.executable).with_name(name))
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """The demo's background worker, in a process of its own, with the demo's environment."""
+    return subprocess.Popen([_command("speak-digital"), "worker", "--workers", "1"])  # noqa: S603 - our own command, no user input
+
+
+@main.command("worker")
+@click.option("--workers", default=2, show_default=True, type=int, help="How many jobs this process runs at once.")
+@with_appcontext
+def worker(workers: int) -> None:
+    """Run the background jobs (people imports) from the queue until stopped; run as many as you like, on any host."""
+    if queue.url == IMMEDIATE:
+        raise click.ClickException("This configuration runs every job at once, in the process that asks for it: there is no queue to work on.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Thread workers share the application and its connection pool; a job waits at most a second to be picked up.
+    consumer = queue.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=1.0, check_worker_health=True)
+    consumer.run()
 
 
 @main.command("serve", with_appcontext=False, context_settings={"ignore_unknown_options": True})
@@ -172,6 +205,6 @@ def demo(host: str, port: int, reset: bool) -> None:
 @click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
 def serve(bind: str, workers: int, gunicorn_args: tuple[str, ...]) -> None:
     """Run the production server (gunicorn) with the configuration from the environment."""
-    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+    gunicorn = _command("gunicorn")
     arguments = [gunicorn, "--bind", bind, "--workers", str(workers), "--access-logfile", "-", *gunicorn_args, "app.wsgi:application"]
     os.execv(gunicorn, arguments)  # noqa: S606 - replaces this process with the server, arguments are ours

@@ -21,6 +21,7 @@ from huey import Huey
 from huey.api import TaskWrapper
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from .config import ConfigError
 from .extensions import db
 
 P = ParamSpec("P")
@@ -28,21 +29,21 @@ R = TypeVar("R")
 IMMEDIATE = "immediate"
 
 
-class ConfigurationError(ValueError):
-    """The queue URL names no storage the platform knows."""
-
-
 class PlatformQueue(Huey):  # type: ignore[misc]  # huey ships no type information
     """The platform's one queue; its storage is chosen when the application is created, from its configuration."""
 
     app: Flask | None = None
+    url: str = IMMEDIATE
 
     def use(self, app: Flask) -> None:
         """Store jobs where `app`'s configuration says, and run them in `app`."""
-        url: str = app.config["QUEUE_URL"]
-        self.app = app
-        self.immediate = url == IMMEDIATE
-        self.storage = storage_for(self.name, url)
+        self.app, self.url = app, app.config["QUEUE_URL"]
+        self._immediate = self.url == IMMEDIATE  # huey's setter would build a storage before the URL is known
+        self.storage = self.create_storage()
+
+    def get_storage(self, **_options: Any) -> Any:
+        """The storage behind the configured URL (huey calls this outside immediate mode)."""
+        return storage_for(self.name, self.url)
 
 
 def storage_for(name: str, url: str) -> Any:
@@ -55,7 +56,7 @@ def storage_for(name: str, url: str) -> Any:
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteStorage(name, filename=str(path))
-    raise ConfigurationError(f"SPEAK_DIGITAL_QUEUE_URL must start with redis:// or sqlite:///, not “{url}”.")
+    raise ConfigError(f"SPEAK_DIGITAL_QUEUE_URL must start with redis:// or sqlite:///, not “{url}”.")
 
 
 queue = PlatformQueue("speak-digital", results=False, immediate=True)

@@ -40,6 +40,9 @@ PAGES = [
     "/hr/export/learning.csv",
     "/hr/learner-status",
     "/hr/people/import",
+    "/hr/people/imports/1",
+    "/hr/people/imports/1/progress.json",
+    "/hr/people/imports/1/links.csv",
 ]
 ACTIONS = [
     "/logout",
@@ -61,7 +64,7 @@ ADMIN_ONLY = {"/admin/users", "/admin/users/999999"}
 MENTOR_ONLY = {p for p in PAGES if p.startswith(("/mentor/", "/authoring/"))}
 HR_ONLY = {p for p in PAGES if p.startswith("/hr/")}
 # Pages about one object that the sweep's fresh users do not have: they exist, but not for them.
-NOT_THEIRS = {"/media/999999/picture.png", "/admin/users/999999", "/attempts/1", "/sessions/1", "/bookings/1/invitation.ics", "/bookings/1/feedback", "/mentor/sessions/1/edit", "/mentor/sessions/1/attendance"}
+NOT_THEIRS = {"/hr/people/imports/1", "/hr/people/imports/1/progress.json", "/hr/people/imports/1/links.csv", "/media/999999/picture.png", "/admin/users/999999", "/attempts/1", "/sessions/1", "/bookings/1/invitation.ics", "/bookings/1/feedback", "/mentor/sessions/1/edit", "/mentor/sessions/1/attendance"}
 
 
 @pytest.mark.parametrize("path", PAGES)
