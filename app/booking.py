@@ -11,10 +11,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import Result, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,7 @@ from course.sessions import (
 )
 
 from . import session_figures, statistics
+from .db import rowcount
 from .models import (
     Attendance,
     Booking,
@@ -103,11 +103,6 @@ def learner_upcoming_sessions(session: Session, learner_id: int, now: datetime) 
     )
 
 
-def _rowcount(result: Result[Any]) -> int:
-    """How many rows an UPDATE changed: the proof that a conditional seat update took effect."""
-    return int(getattr(result, "rowcount", 0))
-
-
 def book_seat(session: Session, learner: User, session_id: int, now: datetime | None = None) -> Booking:
     """Book `learner` into a session, or put them on its waiting list; raise BookingError when a rule refuses."""
     now = now or utcnow()
@@ -155,7 +150,7 @@ def _take_seat_or_queue(session: Session, learner: User, live_session: LiveSessi
     """Take a seat with a conditional UPDATE, or queue for a full group session; both or neither are saved."""
     try:
         with session.begin_nested():
-            taken = _rowcount(
+            taken = rowcount(
                 session.execute(
                     update(LiveSession)
                     .where(
@@ -222,7 +217,7 @@ def _promote_from_waiting_list(session: Session, live_session: LiveSession, now:
     )
     if waiting is None:
         return
-    taken = _rowcount(
+    taken = rowcount(
         session.execute(
             update(LiveSession)
             .where(LiveSession.id == live_session.id, LiveSession.seats_taken < LiveSession.capacity)

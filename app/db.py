@@ -83,3 +83,8 @@ class Database:
         if session is not None:
             session.rollback()
             session.close()
+
+
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE or DELETE touched (typed results do not declare the attribute)."""
+    return int(getattr(result, "rowcount", 0))

@@ -63,20 +63,33 @@ queue = PlatformQueue("speak-digital", results=False, immediate=True)
 
 
 def job(**options: Any) -> Callable[[Callable[P, R]], TaskWrapper]:
-    """A queued job: `f.schedule(...)` or `f(...)` enqueues it; the body runs in the app with a fresh session."""
+    """A queued job: `f(...)` enqueues it; the body runs in the app with a fresh session."""
 
     def decorate(function: Callable[P, R]) -> TaskWrapper:
-        @functools.wraps(function)
-        def run_in_app(*args: P.args, **kwargs: P.kwargs) -> R:
-            if queue.app is None:
-                raise RuntimeError("the queue is not configured: create the application first")
-            # A context of its own, so that the job's session is never the request's (immediate mode runs it inside one).
-            with queue.app.app_context():
-                return function(*args, **kwargs)
-
-        return queue.task(**options)(run_in_app)
+        return queue.task(**options)(_in_app(function))
 
     return decorate
+
+
+def periodic_job(schedule: Callable[[Any], bool], **options: Any) -> Callable[[Callable[P, R]], TaskWrapper]:
+    """A job the workers run by themselves on `schedule` (a `huey.crontab`), in the app with a fresh session."""
+
+    def decorate(function: Callable[P, R]) -> TaskWrapper:
+        return queue.periodic_task(schedule, **options)(_in_app(function))
+
+    return decorate
+
+
+def _in_app(function: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(function)
+    def run_in_app(*args: P.args, **kwargs: P.kwargs) -> R:
+        if queue.app is None:
+            raise RuntimeError("the queue is not configured: create the application first")
+        # A context of its own, so that the job's session is never the request's (immediate mode runs it inside one).
+        with queue.app.app_context():
+            return function(*args, **kwargs)
+
+    return run_in_app
 
 
 def enqueue_after_commit(task: TaskWrapper, *args: Any) -> None:

@@ -109,7 +109,7 @@ def _place(live_session: LiveSession) -> str:
     return f"Online: {live_session.video_url}"
 
 
-def email_message(message: OutgoingMessage, config: Mapping[str, Any]) -> EmailMessage:
+def email_message(message: OutgoingMessage, config: Mapping[str, Any], message_id: str | None = None) -> EmailMessage:
     """`message` as MIME: text/plain, with the invitation as a text/calendar alternative when there is one."""
     sender = config["MAIL_FROM"]
     email = EmailMessage()
@@ -117,7 +117,7 @@ def email_message(message: OutgoingMessage, config: Mapping[str, Any]) -> EmailM
     email["From"] = sender
     email["To"] = message.to
     email["Date"] = format_datetime(utcnow())
-    email["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "speak-digital.invalid")
+    email["Message-ID"] = message_id or make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "speak-digital.invalid")
     email.set_content(message.text, cte="quoted-printable")
     if message.calendar is not None:
         if message.calendar_method not in ("REQUEST", "CANCEL"):
@@ -128,9 +128,9 @@ def email_message(message: OutgoingMessage, config: Mapping[str, Any]) -> EmailM
     return email
 
 
-def deliver(message: OutgoingMessage, config: Mapping[str, Any]) -> Path | None:
+def deliver(message: OutgoingMessage, config: Mapping[str, Any], message_id: str | None = None) -> Path | None:
     """Send `message` through the configured SMTP server, or write it into the mail folder and return the file."""
-    email = email_message(message, config)
+    email = email_message(message, config, message_id)
     if config.get("SMTP_HOST"):
         _send(email, config)
         return None

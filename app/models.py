@@ -601,3 +601,44 @@ class PeopleImport(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
     finished_at: Mapped[OptionalTimestamp]
+
+
+class EmailStatus(enum.StrEnum):
+    """Where an e-mail stands: waiting to be sent (again), being handed to the server, sent, or given up."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboundEmail(Base):
+    """An e-mail recorded in the transaction that calls for it, then sent by a job, once, under its idempotency key."""
+
+    __tablename__ = "outbound_emails"
+    __table_args__ = (Index("ix_outbound_emails_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    recipient: Mapped[str] = mapped_column(String(400))
+    subject: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    calendar: Mapped[bytes | None] = mapped_column(LargeBinary)
+    calendar_method: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus), default=EmailStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[Timestamp]
+    claimed_at: Mapped[OptionalTimestamp]
+    sent_at: Mapped[OptionalTimestamp]
+
+
+class EmailAttempt(Base):
+    """One try at handing an e-mail to the mail server, and how it went."""
+
+    __tablename__ = "email_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("outbound_emails.id"), index=True)
+    succeeded: Mapped[bool]
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[Timestamp]

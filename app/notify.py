@@ -1,21 +1,17 @@
-"""Telling people what happened to their sessions: always in the app, and by e-mail when it is configured.
+"""Telling people what happened to their sessions: in the app, and by e-mail.
 
-An e-mail is sent only once the request's changes are committed, so nobody is told about a booking that
-was rolled back.
+The e-mail is recorded in the outbox with the change itself and sent by a job only once the request's changes are
+committed, so nobody is told about a booking that was rolled back, and a mail server that is down delays the
+message instead of losing it (see app/outbox.py).
 """
 
 from __future__ import annotations
 
 import enum
-import logging
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from .extensions import db
 from .models import LiveSession, Notification, User
-
-log = logging.getLogger(__name__)
 
 
 class Event(enum.StrEnum):
@@ -41,17 +37,12 @@ class Event(enum.StrEnum):
 
 
 def tell(session: Session, person: User, event: Event, live_session: LiveSession, message: str) -> None:
-    """Record an in-app notification and, after the commit, e-mail it with its invitation."""
-    session.add(Notification(user_id=person.id, session_id=live_session.id, kind=event.value, message=message))
-    from .mail import deliver, session_message
+    """Record an in-app notification and its e-mail; the e-mail is sent by a job once the request has committed."""
+    from .mail import session_message
+    from .outbox import record_email, send_after_commit
 
-    outgoing = session_message(event, live_session, person, message)
-    config = current_app.config
-
-    def send() -> None:
-        try:
-            deliver(outgoing, config)
-        except Exception:  # a mail server that is down must not undo a booking already saved
-            log.exception("Could not send the '%s' e-mail to %s", event.value, person.email)
-
-    db.after_commit(send)
+    notification = Notification(user_id=person.id, session_id=live_session.id, kind=event.value, message=message)
+    session.add(notification)
+    session.flush()
+    email = record_email(session, session_message(event, live_session, person, message), f"notification:{notification.id}")
+    send_after_commit(email)

@@ -1,30 +1,41 @@
 """Reminders two days and two hours before each session, for everyone holding a seat.
 
 Each reminder is claimed before it is sent: a `reminders_sent` row is inserted (unique per booking and kind)
-and committed first, and only the run whose insert succeeded sends it. A rerun, or two runs at the same time,
-therefore never send the same reminder twice; the price is that a message whose delivery fails is not retried.
-Run `speak-digital send-reminders` every few minutes (cron, a systemd timer).
+with its e-mail in the outbox, and committed first; only the run whose insert succeeded has the e-mail sent, by a
+job that tries again while the mail server is down (app/outbox.py). A rerun, or two runs at the same time,
+therefore never send the same reminder twice. The workers run this every five minutes by themselves;
+`speak-digital send-reminders` does it by hand.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
+from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .extensions import db
-from .mail import deliver, session_message
-from .models import Booking, BookingStatus, LiveSession, Notification, ReminderSent, SessionHost, SessionStatus, utcnow
+from .jobs import periodic_job
+from .mail import session_message
+from .models import (
+    Booking,
+    BookingStatus,
+    LiveSession,
+    Notification,
+    OutboundEmail,
+    ReminderSent,
+    SessionHost,
+    SessionStatus,
+    utcnow,
+)
 from .notify import Event
+from .outbox import record_email, send_email
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +103,8 @@ def due_reminders(session: Session, now: datetime) -> list[tuple[Booking, Remind
     return due
 
 
-def claim_reminder(session: Session, booking: Booking, reminder: Reminder, message: str) -> bool:
-    """Record the reminder and its in-app notification; False when another run recorded it first. The caller commits."""
+def claim_reminder(session: Session, booking: Booking, reminder: Reminder, message: str) -> OutboundEmail | None:
+    """Record the reminder, its in-app notification and its e-mail; None when another run recorded it first. The caller commits."""
     try:
         with session.begin_nested():
             session.add(ReminderSent(booking_id=booking.id, kind=reminder.kind))
@@ -103,9 +114,10 @@ def claim_reminder(session: Session, booking: Booking, reminder: Reminder, messa
                 )
             )
             session.flush()
+            outgoing = session_message(reminder.event, booking.session, booking.learner, message)
+            return record_email(session, outgoing, f"reminder:{booking.id}:{reminder.kind}")
     except IntegrityError:
-        return False
-    return True
+        return None
 
 
 def starts_in(delta: timedelta) -> str:
@@ -119,28 +131,30 @@ def starts_in(delta: timedelta) -> str:
     return f"in {minutes} minutes" if minutes >= 5 else "in a few minutes"
 
 
-def send_due_reminders(session: Session, now: datetime, config: Mapping[str, Any]) -> int:
-    """Send every reminder due at `now` that no run has sent yet, in the app and by e-mail. Returns how many were sent."""
+def send_due_reminders(session: Session, now: datetime) -> int:
+    """Have every reminder due at `now` that no run has claimed yet sent, in the app and by e-mail; how many."""
     sent = 0
     for booking, reminder in due_reminders(session, now):
         message = f"A reminder: your live session starts {starts_in(booking.session.starts_at - now)}."
-        outgoing = session_message(reminder.event, booking.session, booking.learner, message)
-        claimed = claim_reminder(session, booking, reminder, message)
-        session.commit()  # the claim is saved before anything leaves
-        if not claimed:
-            continue
-        try:
-            deliver(outgoing, config)
-        except Exception:  # one unreachable mailbox or a server hiccup must not stop the other reminders
-            log.exception("Could not send the '%s' reminder of booking %s", reminder.kind, booking.id)
-            continue
-        sent += 1
+        email = claim_reminder(session, booking, reminder, message)
+        session.commit()  # the claim and its e-mail are saved before anything leaves
+        if email is not None:
+            send_email(email.id)
+            sent += 1
     return sent
+
+
+@periodic_job(crontab(minute="*/5"))
+def send_reminders_job() -> None:
+    """Every five minutes, on the workers: the reminders that have become due."""
+    count = send_due_reminders(db.session, utcnow())
+    if count:
+        log.info("Sent %s reminder(s).", count)
 
 
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders_command() -> None:
     """Send the reminders due now (two days and two hours before each session); safe to run as often as you like."""
-    count = send_due_reminders(db.session, utcnow(), current_app.config)
+    count = send_due_reminders(db.session, utcnow())
     click.echo(f"Sent {count} reminder(s).")

@@ -28,6 +28,7 @@ from app.migrate import drop_every_table, upgrade
 from app.models import (
     Booking,
     DailyCount,
+    EmailAttempt,
     LiveSession,
     LoginFailure,
     MediaFile,
@@ -36,6 +37,7 @@ from app.models import (
     ModuleRecord,
     ModuleRevision,
     Notification,
+    OutboundEmail,
     PeopleImport,
     QuestionAnswer,
     QuizAttempt,
@@ -57,6 +59,8 @@ CONTENT = ROOT / "content"
 PASSWORD = "correct horse battery"
 # In an order that respects foreign keys.
 PEOPLE_TABLES = (
+    EmailAttempt,
+    OutboundEmail,
     SessionFeedback,
     ReminderSent,
     Notification,

@@ -67,7 +67,9 @@ def smtp_config(smtp_server):
 
 @pytest.fixture
 def mail_config(app, tmp_path):
-    return {**app.config, "SMTP_HOST": None, "MAIL_FOLDER": tmp_path / "mail"}
+    """The app's mail settings, writing into a folder of this test's: the outbox's job reads the app's configuration."""
+    app.config.update(SMTP_HOST=None, MAIL_FOLDER=tmp_path / "mail")
+    return app.config
 
 
 @pytest.fixture
@@ -294,7 +296,7 @@ def test_due_reminders_are_sent_once_each_and_a_rerun_sends_nothing(db_session, 
     book(db_session, in_47_hours, other, BookingStatus.WAITLISTED)
     book(db_session, in_90_minutes, other, BookingStatus.CANCELLED)
 
-    assert send_due_reminders(db_session, now, mail_config) == 2
+    assert send_due_reminders(db_session, now) == 2
 
     assert reminder_kinds(db_session) == sorted([(two_days.id, "2_days"), (two_hours.id, "2_hours")])
     notifications = db_session.execute(select(Notification.user_id, Notification.session_id, Notification.kind)).all()
@@ -308,16 +310,16 @@ def test_due_reminders_are_sent_once_each_and_a_rerun_sends_nothing(db_session, 
     assert any("your live session starts in two days" in text for text in texts)
     assert any("your live session starts in 90 minutes" in text for text in texts)
 
-    assert send_due_reminders(db_session, now, mail_config) == 0
-    assert send_due_reminders(db_session, now + timedelta(minutes=5), mail_config) == 0
+    assert send_due_reminders(db_session, now) == 0
+    assert send_due_reminders(db_session, now + timedelta(minutes=5)) == 0
     assert len(list(mail_config["MAIL_FOLDER"].iterdir())) == 2
 
     # Later, the 47-hour session is two hours away and the 3-day one within two days.
     later = now + timedelta(hours=45, minutes=30)
-    assert send_due_reminders(db_session, later, mail_config) == 2
+    assert send_due_reminders(db_session, later) == 2
     assert [kind for _, kind in reminder_kinds(db_session)].count("2_hours") == 2
     assert [kind for _, kind in reminder_kinds(db_session)].count("2_days") == 2
-    assert send_due_reminders(db_session, later, mail_config) == 0
+    assert send_due_reminders(db_session, later) == 0
 
 
 def test_a_session_booked_an_hour_before_gets_only_the_two_hour_reminder(db_session, mentor, martine, mail_config):
@@ -325,9 +327,9 @@ def test_a_session_booked_an_hour_before_gets_only_the_two_hour_reminder(db_sess
     soon = make_session(db_session, mentor, now + timedelta(hours=1))
     booking = book(db_session, soon, martine)
 
-    assert send_due_reminders(db_session, now, mail_config) == 1
+    assert send_due_reminders(db_session, now) == 1
     for minutes in (1, 30, 59):
-        assert send_due_reminders(db_session, now + timedelta(minutes=minutes), mail_config) == 0
+        assert send_due_reminders(db_session, now + timedelta(minutes=minutes)) == 0
     assert reminder_kinds(db_session) == [(booking.id, "2_hours")]
 
 
@@ -361,7 +363,7 @@ def test_concurrent_runs_never_send_a_reminder_twice(engine, db_session, people,
         try:
             with Session(engine, expire_on_commit=False) as session:
                 start.wait()
-                results.append(send_due_reminders(session, now, mail_config))
+                results.append(send_due_reminders(session, now))
         except Exception as error:  # reported below
             errors.append(error)
 

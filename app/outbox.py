@@ -1,0 +1,109 @@
+"""The e-mail outbox: every message is recorded in the transaction that calls for it, then sent by a job.
+
+A message is recorded under an idempotency key (the notification or reminder it carries), so that recording it
+twice records it once. The job claims it with a conditional UPDATE before handing it to the mail server, and marks it
+sent after: two deliveries of the job, or two workers, never send it twice. A failure is recorded with its reason and
+the job is tried again with growing delays (1, 2, 4 ... minutes, about four hours in all) before the message is
+given up as failed. One case stays open, as with any mail client: a worker that dies after the server accepted the
+message and before it was marked sent; the message is then sent again after `CLAIM_EXPIRES`, with the same
+Message-ID, which lets mail servers and clients recognise the duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from .db import rowcount
+from .extensions import db
+from .jobs import job
+from .mail import OutgoingMessage, deliver
+from .models import EmailAttempt, EmailStatus, OutboundEmail, utcnow
+
+log = logging.getLogger(__name__)
+# A claim older than this belongs to a worker that died while sending: the message may be tried again.
+CLAIM_EXPIRES = timedelta(minutes=15)
+RETRIES = 8
+ERROR_CHARS = 500
+
+
+def record_email(session: Session, message: OutgoingMessage, key: str) -> OutboundEmail | None:
+    """Record `message` to be sent once under `key`; None when a message with that key was recorded already."""
+    if session.scalar(select(OutboundEmail.id).where(OutboundEmail.key == key)) is not None:
+        return None
+    email = OutboundEmail(
+        key=key,
+        recipient=message.to,
+        subject=message.subject,
+        text=message.text,
+        calendar=message.calendar,
+        calendar_method=message.calendar_method,
+    )
+    session.add(email)
+    session.flush()
+    return email
+
+
+def send_after_commit(email: OutboundEmail | None) -> None:
+    """Have the job send `email` once the current request has committed."""
+    if email is not None:
+        email_id = email.id
+        db.after_commit(lambda: send_email(email_id))
+
+
+def message_id(email: OutboundEmail, sender: str) -> str:
+    """The same Message-ID at every try, so that a duplicate can be recognised."""
+    domain = sender.rpartition("@")[2].rstrip(">") or "speak-digital.invalid"
+    return f"<{hashlib.sha256(email.key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+@job(retries=RETRIES, retry_delay=60, retry_backoff=2, context=True)
+def send_email(email_id: int, task: Any = None) -> None:
+    """Send one recorded e-mail unless it was sent already; a failure is recorded and raised, so the queue tries again."""
+    session = db.session
+    email = claim(session, email_id)
+    if email is None:
+        return
+    config = current_app.config
+    outgoing = OutgoingMessage(email.recipient, email.subject, email.text, email.calendar, email.calendar_method)
+    try:
+        deliver(outgoing, config, message_id=message_id(email, config["MAIL_FROM"]))
+    except Exception as error:
+        last_try = task is None or not task.retries
+        log.warning("Could not send e-mail %s (try %s): %s", email_id, email.attempts, error)
+        _record_attempt(session, email, EmailStatus.FAILED if last_try else EmailStatus.QUEUED, f"{type(error).__name__}: {error}")
+        raise
+    _record_attempt(session, email, EmailStatus.SENT)
+
+
+def claim(session: Session, email_id: int) -> OutboundEmail | None:
+    """Mark the e-mail as being sent, in one conditional UPDATE committed at once; None when it is not ours to send."""
+    now = utcnow()
+    claimable = or_(
+        OutboundEmail.status == EmailStatus.QUEUED,
+        (OutboundEmail.status == EmailStatus.SENDING) & (OutboundEmail.claimed_at < now - CLAIM_EXPIRES),
+    )
+    claimed = session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == email_id, claimable)
+        .values(status=EmailStatus.SENDING, claimed_at=now, attempts=OutboundEmail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if not rowcount(claimed):
+        return None
+    return session.get(OutboundEmail, email_id, populate_existing=True)
+
+
+def _record_attempt(session: Session, email: OutboundEmail, status: EmailStatus, error: str | None = None) -> None:
+    session.add(EmailAttempt(email_id=email.id, succeeded=status is EmailStatus.SENT, error=error[:ERROR_CHARS] if error else None))
+    email.status = status
+    if status is EmailStatus.SENT:
+        email.sent_at = utcnow()
+    session.commit()
