@@ -34,7 +34,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     queue.use(app)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    login_manager.init_app(app, add_context_processor=False)  # templates get a lazy one (templating.py)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_login import current_user
 
 from course.progress import ModuleStatus
 
@@ -50,4 +51,6 @@ def register(app: Flask) -> None:
         return {
             "Role": Role,
             "ModuleStatus": ModuleStatus,
+            # The proxy, not the account: only a page that reads it loads the account, so error pages never do.
+            "current_user": current_user,
         }
