@@ -46,12 +46,14 @@ def register_blueprints(app: Flask) -> None:
     from .admin import blueprint as admin
     from .auth import blueprint as auth
     from .authoring_views import blueprint as authoring
+    from .health import blueprint as health
     from .hr.views import blueprint as hr
     from .learn import blueprint as learn
     from .media import blueprint as media
     from .mentor import blueprint as mentor
     from .sessions import blueprint as sessions
 
+    app.register_blueprint(health)
     app.register_blueprint(auth)
     app.register_blueprint(learn)
     app.register_blueprint(sessions)

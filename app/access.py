@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 # Every other endpoint requires a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.register", "auth.set_password", "static", "learn.health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.register", "auth.set_password", "static", "learn.health", "health.ready"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
