@@ -11,7 +11,10 @@ from app.outbox import CLAIM_EXPIRES, claim, record_email, send_email
 from app.reminders import send_reminders_job
 
 from ..conftest import csrf_token
-from .test_mail import book, free_port, make_session, parts, smtp_server  # noqa: F401 - smtp_server is a fixture
+from . import test_mail
+from .test_mail import book, free_port, make_session, parts
+
+smtp_server = test_mail.smtp_server  # the fixture: a real SMTP server on a free port
 
 MESSAGE = OutgoingMessage("Martine <martine@example.test>", "Booked: a session", "Hello Martine,\n", None, None)
 
