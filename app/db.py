@@ -1,19 +1,28 @@
 """The database: one engine per application and one session per request, committed once at its end.
 
 Views and services only add and flush; `after_request` commits when the response succeeded and rolls back
-otherwise, so a request that fails leaves nothing half-saved.
+otherwise, so a request that fails leaves nothing half-saved. Ending a session never raises, even when the
+connection under it is already gone, so that the error page of a failed request can always be sent.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# While PostgreSQL is unreachable, a request waits this long for a connection before its 503 page.
+POSTGRESQL_CONNECT_TIMEOUT_S = 5
+# The SQLite errors that trying again later may cure: another writer holds the file, or it cannot be opened.
+SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN")
 
 
 def make_engine(url: str) -> Engine:
@@ -24,7 +33,24 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": POSTGRESQL_CONNECT_TIMEOUT_S}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached or is too busy right now, so trying again shortly may work."""
+    if isinstance(error, exc.TimeoutError):  # every pooled connection stayed in use
+        return True
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if not isinstance(error, exc.OperationalError):
+        return False
+    if isinstance(error.orig, sqlite3.Error):
+        # SQLite also reports mistakes in SQL ("no such table") as operational errors.
+        return str(getattr(error.orig, "sqlite_errorname", "")).startswith(SQLITE_UNAVAILABLE)
+    # PostgreSQL's are all about the server: refused or lost connections, a restart, no connection slot left,
+    # a lock or deadlock given up.
+    return True
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -64,25 +90,47 @@ class Database:
         g.setdefault("db_after_commit", []).append(callback)
 
     def keep_changes_on_error(self) -> None:
-        """Commit this request's changes even though it answers with an error (a failed login is recorded)."""
+        """Commit this request's changes even though the view answers with an error (a failed login is recorded).
+
+        An exception raised afterwards still discards them: its error page rolls the session back.
+        """
         g.db_keep_changes = True
+
+    def discard_session(self) -> None:
+        """Roll back and close this request's session, forgetting its changes; never raises."""
+        session: Session | None = g.pop("db_session", None)
+        g.pop("db_after_commit", None)
+        g.pop("db_keep_changes", None)
+        if session is not None:
+            _without_raising(session.rollback)
+            _without_raising(session.close)
 
     def _finish_request(self, response: Response) -> Response:
         session: Session | None = g.get("db_session")
-        if session is not None:
-            if response.status_code < 400 or g.get("db_keep_changes"):
-                session.commit()
-                for callback in g.pop("db_after_commit", []):
-                    callback()
-            else:
-                session.rollback()
+        if session is None:
+            return response
+        if response.status_code >= 400 and not g.get("db_keep_changes"):
+            self.discard_session()
+            return response
+        try:
+            session.commit()
+        except Exception:
+            # Flask hands this to the error handlers as an InternalServerError: they find a clean slate.
+            self.discard_session()
+            raise
+        for callback in g.pop("db_after_commit", []):
+            callback()
         return response
 
     def _close(self, _error: BaseException | None) -> None:
-        session: Session | None = g.pop("db_session", None)
-        if session is not None:
-            session.rollback()
-            session.close()
+        self.discard_session()
+
+
+def _without_raising(step: Callable[[], object]) -> None:
+    try:
+        step()
+    except Exception as error:  # a lost connection has nothing left to undo, and must not break the response
+        log.warning("Could not end a database session cleanly: %s", error)
 
 
 def rowcount(result: Any) -> int:

@@ -1,15 +1,26 @@
-"""Friendly error pages: what happened, in plain words, and a way back. Never a traceback."""
+"""Friendly error pages: what happened, in plain words, and a way back. Never a traceback.
+
+The pages never need the database, so that they still render after a failed flush or while the database is down:
+each handler first discards the request's session, and the error layout leaves out the signed-in navigation, which
+would load the account. A database that cannot be reached or is too busy gets a 503 asking to try again shortly.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .db import is_database_unavailable
+from .extensions import db
+
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
 
 TITLES = {
     400: "Something in the request was not right",
@@ -18,7 +29,7 @@ TITLES = {
     405: "This action is not possible here",
     413: "What you sent is too large",
     429: "Too many attempts",
-    503: "The platform is busy",
+    503: "The platform cannot answer right now",
     500: "Something went wrong on our side",
 }
 DEFAULT_MESSAGES = {
@@ -27,22 +38,51 @@ DEFAULT_MESSAGES = {
     405: "This address does not accept that kind of request. Go back and use the buttons on the page.",
     413: "What you sent is larger than the platform accepts (1 MB). Send something smaller.",
     500: "The platform could not finish what you asked. Nothing was saved. Please try again in a moment.",
+    503: "It is very busy or restarting. Nothing was saved. Please try again in a few seconds.",
 }
 CSRF_MESSAGE = "For your security, this form had expired. Go back, reload the page and send it again."
 CSRF_QUIZ_MESSAGE = "For your security, the page had expired. Your answers are kept below: check them and submit the quiz again."
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int]:
-    """The error page for `status`, with `message` or the usual one."""
+    """The error page for `status`, with `message` or the usual one; it reads nothing from the database."""
     text = message or DEFAULT_MESSAGES.get(status) or TITLES.get(status, "Error")
-    return render_template("error.html", status=status, title=TITLES.get(status, "Error"), message=text), status
+    # Only a GET is safe to send again as it is.
+    offer_retry = status == 503 and request.method == "GET"
+    page = render_template("error.html", status=status, title=TITLES.get(status, "Error"), message=text, offer_retry=offer_retry)
+    return page, status
+
+
+def render_failure(error: BaseException, *, already_logged: bool = False) -> ResponseReturnValue:
+    """The page for a request that failed on `error`: 503 while the database is unavailable, 500 otherwise."""
+    db.discard_session()
+    if is_database_unavailable(error):
+        if not already_logged:
+            log.warning("Database unavailable on %s %s: %s", request.method, request.path, _summary(error))
+        page, status = render_error(503)
+        return page, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if not already_logged:
+        log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
+    return render_error(InternalServerError.code)
+
+
+def _summary(error: BaseException) -> str:
+    # The driver's first line says what happened; the statement and its parameters stay out of the log.
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
+
+
+def _headers_of(error: HTTPException) -> list[tuple[str, str]]:
+    # Allow for a 405, Retry-After when set; the page brings its own Content-Type.
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
 
 
 def register(app: Flask) -> None:
     """Install the handlers."""
 
     @app.errorhandler(CSRFError)
-    def csrf_error(_error: CSRFError) -> tuple[str, int]:
+    def csrf_error(_error: CSRFError) -> ResponseReturnValue:
         if request.endpoint == "learn.submit" and request.view_args:
             from .learn import render_module_with_kept_answers
 
@@ -51,21 +91,22 @@ def register(app: Flask) -> None:
                 return render_module_with_kept_answers(args["module_id"], args["quiz_id"], CSRF_QUIZ_MESSAGE, []), 400
             except HTTPException:
                 pass  # an unknown module: the plain message below says what to do
+            except SQLAlchemyError as error:
+                return render_failure(error)
+        db.discard_session()
         return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        if isinstance(error, InternalServerError) and error.original_exception is not None:
+            # Raised outside the view (the commit in after_request): Flask has logged it already.
+            return render_failure(error.original_exception, already_logged=True)
+        db.discard_session()
         status = error.code or 500
         description = error.description if status in (400, 404) and error.description != type(error).description else None
-        return render_error(status, description)
-
-    @app.errorhandler(OperationalError)
-    def database_busy(error: OperationalError) -> tuple[str, int]:
-        # SQLite answers "database is locked" when many people write at once: ask to try again.
-        log.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
-        return render_error(503, "The platform is very busy right now. Nothing was saved. Please try again in a moment.")
+        page, status = render_error(status, description)
+        return page, status, _headers_of(error)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> tuple[str, int]:
-        log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
-        return render_error(InternalServerError.code)
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
+        return render_failure(error)

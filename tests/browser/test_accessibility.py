@@ -42,6 +42,7 @@ SIGNED_IN = [
     pytest.param(path(f"/modules/{MODULE}"), id="module"),
     pytest.param(quiz_result(right=False), id="quiz result not passed"),
     pytest.param(quiz_result(right=True), id="quiz result passed"),
+    pytest.param(path("/no-such-page"), id="error page"),
 ]
 ANONYMOUS = [
     pytest.param(path("/login"), id="login"),
