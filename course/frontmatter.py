@@ -131,6 +131,18 @@ def text_field(node: yaml.Node, name: str) -> str:
     return " ".join(str(node.value).split())
 
 
+def short_text_field(max_chars: int) -> Callable[[yaml.Node, str], str]:
+    """A single line of text, never empty, of at most `max_chars` characters."""
+
+    def read(node: yaml.Node, name: str) -> str:
+        value = text_field(node, name)
+        if len(value) > max_chars:
+            raise FieldError(f"The field '{name}' holds {len(value):,} characters; it may hold at most {max_chars:,}. Shorten it.")
+        return value
+
+    return read
+
+
 def slug_field(node: yaml.Node, name: str) -> str:
     """An identifier: lowercase letters, digits and hyphens."""
     value = text_field(node, name)

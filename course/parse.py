@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .characters import code_point, forbidden_control_character
 from .errors import ContentError, Problem
 from .frontmatter import (
     SLUG_HINT,
@@ -19,6 +20,7 @@ from .frontmatter import (
     is_slug,
     lang_field,
     read_fields,
+    short_text_field,
     slug_field,
     split_front_matter,
     text_field,
@@ -28,13 +30,19 @@ from .model import DEFAULT_LANG, DEFAULT_PASS_MARK, Block, Module, Prose, Quiz, 
 from .quizparse import parse_quiz
 
 MAX_SOURCE_CHARS = 200_000
+# A title is stored in a column of this many characters (app.models), and shown whole in menus and headings.
+MAX_TITLE_CHARS = 200
+# Positions are written with two digits in exported file names (01-..., 99-...), so that they sort in order.
+MAX_ORDER = 99
+# A file full of control characters is reported on this many lines, then summed up, not listed line by line.
+MAX_CONTROL_LINES_REPORTED = 10
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*(.*)$")
 
 MODULE_FIELDS = {
     "id": FieldSpec(slug_field, hint=SLUG_HINT),
-    "title": FieldSpec(text_field),
+    "title": FieldSpec(short_text_field(MAX_TITLE_CHARS)),
     "theme": FieldSpec(slug_field, hint="Give the id of the theme, as written in its theme.md."),
-    "order": FieldSpec(int_field(1, 99), hint="The module's position in its theme: 1 for the first."),
+    "order": FieldSpec(int_field(1, MAX_ORDER), hint="The module's position in its theme: 1 for the first."),
     "minutes": FieldSpec(int_field(1, 240), hint="The estimated time to read the module and do its exercises."),
     "summary": FieldSpec(text_field),
     "objectives": FieldSpec(text_list_field(1, 8)),
@@ -43,8 +51,8 @@ MODULE_FIELDS = {
 }
 THEME_FIELDS = {
     "id": FieldSpec(slug_field, hint=SLUG_HINT),
-    "title": FieldSpec(text_field),
-    "order": FieldSpec(int_field(1, 99), hint="The theme's position in the course: 1 for the first."),
+    "title": FieldSpec(short_text_field(MAX_TITLE_CHARS)),
+    "order": FieldSpec(int_field(1, MAX_ORDER), hint="The theme's position in the course: 1 for the first."),
     "summary": FieldSpec(text_field),
     "live_session": FieldSpec(text_list_field(1, 10)),
 }
@@ -72,23 +80,35 @@ def parse_theme(text: str, path: str = "<theme>") -> Theme:
 
 def _front_matter(text: str, path: str) -> tuple[str, FrontMatter]:
     """The normalised text and its front matter, or a ContentError when either cannot be had."""
-    text, problems = _prepare(text, path)
+    text, problems = prepare_source(text, path)
     front, split_problems = split_front_matter(text, path) if not problems else (None, [])
     if front is None:
         raise ContentError(problems + split_problems)
     return text, front
 
 
-def _prepare(text: str, path: str) -> tuple[str, list[Problem]]:
-    """Normalise line endings and the byte-order mark, and refuse oversized sources."""
+def prepare_source(text: str, path: str) -> tuple[str, list[Problem]]:
+    """The text with its line endings and byte-order mark normalised, and why it cannot even be read: too long, or control characters."""
     if len(text) > MAX_SOURCE_CHARS:
         return text, [
             Problem(path, 1, f"The file is too long ({len(text):,} characters).", f"Split it into modules of at most {MAX_SOURCE_CHARS:,} characters.")
         ]
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in text:
-        return text, [Problem(path, 1, "The file contains a null character.", "Save it again as plain UTF-8 text.")]
-    return text, []
+    return text, control_character_problems(text, path)
+
+
+def control_character_problems(text: str, path: str) -> list[Problem]:
+    """Each line that holds a control character other than a tab (the first few, then how many more)."""
+    lines = [(number, found) for number, line in enumerate(text.split("\n"), start=1) if (found := forbidden_control_character(line, multi_line=True))]
+    hint = "Delete it, or retype the line: such characters often come with text copied from another program."
+    problems = [
+        Problem(path, number, f"This line holds an invisible control character ({code_point(found)}), which cannot be saved.", hint)
+        for number, found in lines[:MAX_CONTROL_LINES_REPORTED]
+    ]
+    if len(lines) > MAX_CONTROL_LINES_REPORTED:
+        rest = lines[MAX_CONTROL_LINES_REPORTED:]
+        problems.append(Problem(path, rest[0][0], f"{len(rest):,} more lines from here hold control characters.", "Save the file again as plain UTF-8 text."))
+    return problems
 
 
 @dataclass(frozen=True)

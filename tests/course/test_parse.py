@@ -1,7 +1,7 @@
 import pytest
 
 from course import ContentError, Prose, QuestionKind, Quiz, parse_module, parse_theme
-from course.parse import MAX_SOURCE_CHARS
+from course.parse import MAX_CONTROL_LINES_REPORTED, MAX_ORDER, MAX_SOURCE_CHARS, MAX_TITLE_CHARS
 
 from .helpers import FRONT, FRONT_LINES, module_with, problems_of, quiz
 
@@ -232,3 +232,38 @@ def problems_of_theme(text: str):
     with pytest.raises(ContentError) as caught:
         parse_theme(text, "theme.md")
     return caught.value.problems
+
+
+def test_each_line_holding_a_control_character_is_reported_with_its_code_point():
+    found = problems_of(module_with("A bell\x07 here.\n\nA tab\tis fine.\n\nNUL\x00 there.\n"))
+    assert [(p.line, p.message) for p in found] == [
+        (FRONT_LINES + 1, "This line holds an invisible control character (U+0007), which cannot be saved."),
+        (FRONT_LINES + 5, "This line holds an invisible control character (U+0000), which cannot be saved."),
+    ]
+    assert found[0].hint.startswith("Delete it, or retype the line")
+
+
+def test_a_file_full_of_control_characters_lists_ten_lines_then_how_many_more():
+    found = problems_of(module_with("\x01\n" * 25))
+    assert len(found) == MAX_CONTROL_LINES_REPORTED + 1
+    assert found[-1].line == FRONT_LINES + 1 + MAX_CONTROL_LINES_REPORTED
+    assert found[-1].message == "15 more lines from here hold control characters."
+
+
+def test_control_characters_in_a_theme_file_are_reported_too():
+    with pytest.raises(ContentError) as caught:
+        parse_theme("---\nid: t\ntitle: T\x1b\n---\n", "theme.md")
+    assert [(p.line, p.message[:48]) for p in caught.value.problems] == [(3, "This line holds an invisible control character (")]
+
+
+def test_a_title_longer_than_its_column_is_refused_on_its_line():
+    text = FRONT.replace("title: A module", "title: " + "T" * (MAX_TITLE_CHARS + 1))
+    assert [(p.line, p.message) for p in problems_of(text)] == [
+        (3, f"The field 'title' holds {MAX_TITLE_CHARS + 1} characters; it may hold at most {MAX_TITLE_CHARS}. Shorten it.")
+    ]
+
+
+def test_a_position_past_the_two_digits_of_file_names_is_refused():
+    assert [p.message for p in problems_of(FRONT.replace("order: 1", f"order: {MAX_ORDER + 1}"))] == [
+        f"The field 'order' must be from 1 to {MAX_ORDER}, not {MAX_ORDER + 1}."
+    ]
