@@ -19,6 +19,7 @@ def create_app(mode: str | None = None, overrides: dict[str, Any] | None = None)
     app.config.update(overrides or {})
     register_security(app)  # first, so that anonymous visitors are sent to sign in before any other check
     register_extensions(app)
+    register_bounds(app)  # before the blueprints: their routes' ids are read by its converters
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -39,6 +40,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = "basic"
+
+
+def register_bounds(app: Flask) -> None:
+    """What the database can hold and what makes sense: ids in the address, control characters, column lengths."""
+    from .bounds import register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from course import ContentError, Module, Problem, parse_module, render_module
 from course.catalog import MODULE_LINK_RE
 from course.frontmatter import is_slug
+from course.parse import MAX_ORDER, MAX_TITLE_CHARS
 
 from . import statistics
 from .content import MODULE_HREF, copy_outline, source_digest
@@ -158,12 +159,19 @@ def create_module(session: Session, author: User, theme_id: str, module_id: str,
     """A new, unpublished module with a first draft that already follows the format."""
     if not is_slug(module_id):
         raise AuthoringError("The id must use lowercase letters, digits and single hyphens, such as 'search-like-a-pro'.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise AuthoringError(f"The title holds {len(title):,} characters; a title holds at most {MAX_TITLE_CHARS:,}. Shorten it.")
     if session.get(ModuleRecord, module_id) is not None:
         raise AuthoringError(f"A module with the id '{module_id}' already exists. Choose another id.")
     theme = session.get(ThemeRecord, theme_id)
     if theme is None:
         raise AuthoringError("Choose one of the five themes.")
     position = (session.scalar(select(func.max(ModuleRecord.position)).where(ModuleRecord.theme_id == theme_id)) or 0) + 1
+    if position > MAX_ORDER:
+        raise AuthoringError(
+            f"The theme “{theme.title}” already has a module at position {MAX_ORDER}, the last position a theme has. "
+            "Give that module a lower 'order' first, or put the new module in another theme."
+        )
     record = ModuleRecord(
         id=module_id, theme_id=theme_id, position=position, title=title, minutes=15, summary="", objectives=[], pass_mark=70, quiz_ids=[]
     )

@@ -7,11 +7,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from course import RenderedModule
-from course.parse import MAX_SOURCE_CHARS
+from course import Problem, RenderedModule
+from course.parse import MAX_SOURCE_CHARS, prepare_source
 
 from . import statistics_runner
 from .authoring import (
+    EMPTY_RENDERING,
     AuthoringError,
     create_module,
     diff_lines,
@@ -23,6 +24,7 @@ from .authoring import (
     revision_pair,
     save_draft,
 )
+from .bounds import database_int
 from .extensions import db
 from .learning import parsed_revision
 from .models import ModuleRecord, ModuleRevision, Role, ThemeRecord
@@ -41,10 +43,21 @@ def get_module_or_404(module_id: str) -> ModuleRecord:
 
 
 def _source_from_form() -> str:
-    source = request.form.get("source", "")
-    if len(source) > MAX_SOURCE_CHARS:
-        abort(413, description=f"The module is longer than {MAX_SOURCE_CHARS:,} characters. Split it into two modules.")
-    return source.replace("\r\n", "\n")
+    # Browsers send a text area's line breaks as CRLF: the limit counts characters as the mentor typed them.
+    return request.form.get("source", "").replace("\r\n", "\n")
+
+
+def _as_shown(problems: tuple[Problem, ...] | list[Problem]) -> list[dict[str, object]]:
+    return [{"line": p.line, "message": f"{p.message} {p.hint}".strip()} for p in problems]
+
+
+def _refuse_unsaveable(record: ModuleRecord, source: str) -> tuple[str, int] | None:
+    """The editor again, nothing saved, when the source is too long or holds control characters, which no revision may keep."""
+    _, problems = prepare_source(source, f"{record.id}.md")
+    if not problems:
+        return None
+    flash("Not saved: fix the problems listed beside the source, then save again.", "error")
+    return _render_editor(record, source, EMPTY_RENDERING, _as_shown(problems), 413 if len(source) > MAX_SOURCE_CHARS else 400)
 
 
 @blueprint.route("/")
@@ -123,9 +136,12 @@ def save(module_id: str) -> ResponseReturnValue:
     action = request.form.get("action", "save")
     if action == "preview":
         rendering, problems = preview(db.session, record.id, source)
-        return _render_editor(record, source, rendering, [{"line": p.line, "message": f"{p.message} {p.hint}".strip()} for p in problems])
+        return _render_editor(record, source, rendering, _as_shown(problems))
     if action not in {"save", "publish"}:
         abort(400, description="Use the Preview, Save draft or Publish button.")
+    refused = _refuse_unsaveable(record, source)
+    if refused is not None:
+        return refused
     revision, created = save_draft(db.session, signed_in_user(), record, source)
     if action == "save":
         flash(f"Draft saved as revision {revision.number}." if created else "Nothing changed since the last save.", "success")
@@ -150,7 +166,7 @@ def live_preview() -> ResponseReturnValue:
     record = get_module_or_404(request.form.get("module_id", ""))
     rendering, problems = preview(db.session, record.id, _source_from_form())
     html = render_template("authoring/_preview.html", rendered=RenderedModule.from_dict(rendering))
-    return jsonify(html=html, problems=[{"line": p.line, "message": f"{p.message} {p.hint}".strip()} for p in problems])
+    return jsonify(html=html, problems=_as_shown(problems))
 
 
 @blueprint.route("/modules/<module_id>/history")
@@ -171,7 +187,7 @@ def history(module_id: str) -> str:
 def diff(module_id: str) -> str:
     """The differences between two revisions."""
     record = get_module_or_404(module_id)
-    first, second = request.args.get("a", type=int), request.args.get("b", type=int)
+    first, second = request.args.get("a", type=database_int), request.args.get("b", type=database_int)
     pair = revision_pair(db.session, record.id, first or 0, second or 0) if first and second else None
     if pair is None:
         abort(404, description="Choose two revisions of this module to compare.")

@@ -170,6 +170,7 @@ def theme_folder(theme: ThemeRecord) -> str:
 
 def module_filename(record: ModuleRecord) -> str:
     """The file name of a module in its theme's folder, such as `02-search-like-a-pro.md`."""
+    # Two digits, because a position never passes MAX_ORDER (99): the files of a theme sort in their order.
     return f"{record.position:02d}-{record.id}.md"
 
 

@@ -36,7 +36,7 @@ DEFAULT_MESSAGES = {
     403: "Your account does not give access to this page. If you think it should, ask your programme coordinator.",
     404: "The page you asked for does not exist, or no longer does. Check the address, or go back to your home page.",
     405: "This address does not accept that kind of request. Go back and use the buttons on the page.",
-    413: "What you sent is larger than the platform accepts (1 MB). Send something smaller.",
+    413: "What you sent is larger than the 1 MB a form can carry. Send something smaller: a module's source, for one, holds at most 200,000 characters.",
     500: "The platform could not finish what you asked. Nothing was saved. Please try again in a moment.",
     503: "It is very busy or restarting. Nothing was saved. Please try again in a few seconds.",
 }

@@ -23,10 +23,20 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from .bounds import SESSION_DAY, FitsIn, column_length
+from .models import LiveSession, User
+
 PASSWORD_MIN = 10
 # One @, no spaces, a dot in the domain: what a mistyped address breaks. Intranet domains are accepted as they are.
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 PASSWORD_MAX = 128
+EMAIL_MAX = column_length(User.email)
+NAME_MAX = column_length(User.name)
+DEPARTMENT_MAX = column_length(User.department)
+# Free text kept in unbounded columns: long enough for what it is for, short enough to read.
+NOTE_MAX = 2000
+INTRODUCTION_MAX = 1000
+LANGUAGES_MAX = 200
 
 
 def is_email_address(text: str) -> bool:
@@ -41,21 +51,21 @@ class EmptyForm(FlaskForm):
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    email = EmailField("E-mail address", validators=[DataRequired(), FitsIn(EMAIL_MAX)])
+    password = PasswordField("Password", validators=[DataRequired(), FitsIn(PASSWORD_MAX)])
     remember = BooleanField("Keep me signed in on this computer")
 
 
 class RegisterForm(FlaskForm):
     """A new learner's account."""
 
-    name = StringField("Full name", validators=[DataRequired(message="Please enter your name."), Length(max=120)])
+    name = StringField("Full name", validators=[DataRequired(message="Please enter your name."), FitsIn(NAME_MAX)])
     email = EmailField(
         "Work e-mail address",
-        validators=[DataRequired(message="Please enter your e-mail address."), Length(max=254)],
+        validators=[DataRequired(message="Please enter your e-mail address."), FitsIn(EMAIL_MAX)],
     )
     site = SelectField("Site", validators=[DataRequired(message="Please choose your site.")])
-    department = StringField("Department (optional)", validators=[Optional(), Length(max=120)])
+    department = StringField("Department (optional)", validators=[Optional(), FitsIn(DEPARTMENT_MAX)])
     password = PasswordField(
         "Password",
         description=f"At least {PASSWORD_MIN} characters. A few unrelated words make a strong, memorable password.",
@@ -86,7 +96,7 @@ class RegisterForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     """Change one's own password."""
 
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    current = PasswordField("Current password", validators=[DataRequired(), FitsIn(PASSWORD_MAX)])
     password = PasswordField(
         "New password",
         description=f"At least {PASSWORD_MIN} characters.",
@@ -141,15 +151,15 @@ class SessionForm(FlaskForm):
         validators=[DataRequired(message="Choose a format.")],
     )
     seats = IntegerField("Seats (group sessions)", default=8, validators=[Optional(), NumberRange(min=2, max=15, message="A group session has from 2 to 15 seats.")])
-    day = DateField("Date", validators=[InputRequired(message="Enter the date.")])
+    day = DateField("Date", validators=[InputRequired(message="Enter the date."), SESSION_DAY])
     start_time = TimeField("Start time", validators=[InputRequired(message="Enter the start time.")])
     duration_minutes = IntegerField(
         "Duration in minutes", default=90, validators=[InputRequired(), NumberRange(min=60, max=120, message="A session lasts from 60 to 120 minutes.")]
     )
     site = SelectField("Site", validators=[Optional()])
-    room = StringField("Room", validators=[Optional(), Length(max=120)])
-    video_url = StringField("Video link (instead of a room)", validators=[Optional(), Length(max=500)])
-    note = TextAreaField("Note for participants (optional)", validators=[Optional(), Length(max=2000)])
+    room = StringField("Room", validators=[Optional(), FitsIn(column_length(LiveSession.room))])
+    video_url = StringField("Video link (instead of a room)", validators=[Optional(), FitsIn(column_length(LiveSession.video_url))])
+    note = TextAreaField("Note for participants (optional)", validators=[Optional(), FitsIn(NOTE_MAX)])
     co_hosts = SelectMultipleField("Co-hosting mentors (group sessions, up to two)", coerce=int, validators=[Optional()])
 
     def __init__(self, themes: list[tuple[str, str]], sites: tuple[str, ...], mentors: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:
@@ -176,15 +186,15 @@ class FeedbackForm(FlaskForm):
     would_recommend = RadioField(
         "Would I recommend it to a colleague?", choices=_choices([("yes", "Yes"), ("no", "No")]), validators=[DataRequired(message="Answer yes or no.")]
     )
-    comment = TextAreaField("Comment (optional)", validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField("Comment (optional)", validators=[Optional(), FitsIn(NOTE_MAX)])
 
 
 class PersonForm(FlaskForm):
     """An administrator edits a person's place in the organisation."""
 
     site = SelectField("Site", validators=[DataRequired()])
-    department = StringField("Department", validators=[Optional(), Length(max=120)])
-    manager_email = EmailField("Manager's e-mail address (empty for none)", validators=[Optional(), Length(max=254)])
+    department = StringField("Department", validators=[Optional(), FitsIn(DEPARTMENT_MAX)])
+    manager_email = EmailField("Manager's e-mail address (empty for none)", validators=[Optional(), FitsIn(EMAIL_MAX)])
 
     def __init__(self, sites: tuple[str, ...], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -196,8 +206,8 @@ class MentorProfileForm(FlaskForm):
 
     themes = SelectMultipleField("Themes I lead", validators=[Optional()])
     sites = SelectMultipleField("Sites where I meet people", validators=[Optional()])
-    languages = StringField("Languages (comma-separated)", default="English", validators=[Optional(), Length(max=200)])
-    introduction = TextAreaField("A short introduction", validators=[Optional(), Length(max=1000)])
+    languages = StringField("Languages (comma-separated)", default="English", validators=[Optional(), FitsIn(LANGUAGES_MAX)])
+    introduction = TextAreaField("A short introduction", validators=[Optional(), FitsIn(INTRODUCTION_MAX)])
 
     def __init__(self, themes: list[tuple[str, str]], sites: tuple[str, ...], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

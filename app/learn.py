@@ -26,6 +26,7 @@ from course.progress import (
 )
 from course.render import RenderedQuiz
 
+from .bounds import database_int
 from .extensions import db
 from .forms import EmptyForm
 from .learning import latest_attempts, load_outline, mark_done, open_module, parsed_revision, progress_records, submit_quiz
@@ -214,7 +215,7 @@ def render_module_with_kept_answers(module_id: str, quiz_id: str, message: str, 
 
 def _revision_seen(record: ModuleRecord, current: ModuleRevision) -> ModuleRevision:
     """The published revision the learner answered: a quiz opened before a mentor published an edit is graded as shown."""
-    seen_id = request.form.get("revision", type=int)
+    seen_id = request.form.get("revision", type=database_int)
     if seen_id is None or seen_id == current.id:
         return current
     seen = db.session.get(ModuleRevision, seen_id)

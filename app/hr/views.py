@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import statistics, statistics_runner
+from ..bounds import report_date_problem
 from ..extensions import csrf, db
 from ..forms import EmptyForm, ImportForm
 from ..models import ImportStatus, PeopleImport, Role, ThemeRecord, User
@@ -44,9 +45,13 @@ def _date(name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400, description=f"The date “{raw}” is not a date: use the form YYYY-MM-DD.")
+    problem = report_date_problem(raw, day)
+    if problem is not None:
+        abort(400, description=problem)
+    return day
 
 
 def parse_filters() -> stats.Filters:

@@ -54,7 +54,7 @@ def test_registration_creates_a_signed_in_learner_with_an_argon2id_hash(client, 
         ({"site": "Atlantis"}, "Please choose your site from the list."),
         ({"password": "short", "confirm": "short"}, "Use 10 to 128 characters."),
         ({"confirm": "something else entirely"}, "The two passwords differ."),
-        ({"name": "x" * 121}, "Field cannot be longer than 120 characters."),
+        ({"name": "x" * 121}, "“Full name” holds at most 120 characters, and this one has 121. Shorten it."),
     ],
 )
 def test_bad_registration_data_gives_400_with_a_clear_message_and_saves_nothing(client, db_session, overrides, message):
