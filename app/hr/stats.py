@@ -5,17 +5,21 @@ grouped rows (by theme, site or month) and turns counts into percentages. "Learn
 the learner role. The period filters each figure by the date of its own event: registration, first opening,
 completion, quiz attempt, session start, questionnaire answer. Site and department filter learners (and, for
 live sessions and mentors, the session's site and the mentor's site); the theme filters modules and sessions.
+
+No figure about fewer than 5 learners is shown or can be worked out from other views: each table applies the rule of
+`app.hr.privacy`, from counts its own grouped queries return and at most one more grouped query per table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, distinct, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, distinct, func, not_, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from course.progress import ModuleStatus
@@ -25,24 +29,26 @@ from .. import statistics
 from ..models import (
     Booking,
     BookingStatus,
+    DailyCount,
     LiveSession,
     ModuleProgress,
     ModuleRecord,
     ReachedLearner,
+    SessionFeedback,
     SessionHost,
     SessionStatus,
     ThemeRecord,
     User,
     utcnow,
 )
+from . import privacy
+from .privacy import ALL, WITHHELD, row_marker
 from .sql import YearMonth
 
 Cell = str | int | float | None
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 R = TypeVar("R")
 MEMO = "hr_dashboard_figures"
-SMALL_GROUP = 5
-SUPPRESSED = "fewer than 5"
 NO_DEPARTMENT = "(none)"
 AGE_BANDS = ("under 30", "30-44", "45-54", "55 and over", "unknown")
 INACTIVE_DAYS = 30
@@ -85,6 +91,114 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     note: str = ""
+
+
+# ---- privacy: the organisation's pattern and the views wider than this one (see app.hr.privacy) -------------
+
+PLACE_AND_PERIOD = ("site", "department", "date_from", "date_to")
+EVERY_FILTER = (*PLACE_AND_PERIOD, "theme")
+HIDDEN_TOGETHER = "Groups not shown above, together"
+BASE_NOTE = (
+    f"A row whose figures are over fewer than {privacy.MIN_GROUP} learners ({{base}}), or whose difference with a wider "
+    "view (fewer filters) would be such a group, shows no figure."
+)
+BaseKey = tuple[str, str, str]  # measure, subject, detail: one base of a row of the learning tables
+# The counts the learning tables' rows are over: each learner counts once per subject, so two views differ by learners.
+BASE_MEASURES = (
+    statistics.THEME_STARTED,
+    statistics.QUIZ_TRIED,
+    statistics.MODULE_OPENED,
+    statistics.FIRST_TRIES,
+    statistics.ATTEMPTS,
+    statistics.FIRST_TRY_ANSWERS,
+)
+
+
+def wider_views(filters: Filters, names: tuple[str, ...] = PLACE_AND_PERIOD) -> list[Filters]:
+    """Every view holding this one: the same filters with one or more of `names` (site, department, theme, dates) removed."""
+    return privacy.wider_views(filters, names)
+
+
+def suppression(session: Session, filters: Filters) -> privacy.Pattern:
+    """Which cells of the organisation's site × department × age band cube no view may show."""
+    return _memoized(session, ("pattern", filters.as_of.year), lambda: privacy.suppression_pattern(_organisation(session, filters)))
+
+
+def _organisation(session: Session, filters: Filters) -> dict[privacy.Leaf, int]:
+    """The learners of every site, department and age band at the period's end, whatever this view narrows to."""
+    if not (filters.site or filters.department):
+        return {(g.site, g.department, g.age_band): g.learners for g in learner_groups(session, filters)}  # the page's own query
+    people = statistics.learners()
+    department = func.coalesce(people.c.department, NO_DEPARTMENT)
+    band = _age_band(people, filters.as_of.year)
+    query = select(people.c.site, department, band, func.count()).group_by(people.c.site, department, band)
+    return {(str(site), str(dept), str(age)): _int(n) for site, dept, age, n in session.execute(query)}
+
+
+def view_marker(session: Session, filters: Filters) -> str | None:
+    """What every figure about this view's learners says when the view is refused; None when it is shown."""
+    return suppression(session, filters).marker((filters.site, filters.department, ALL))
+
+
+def _hidden_row(labels: tuple[Cell, ...], marker: str, width: int) -> tuple[Cell, ...]:
+    """A row that keeps its labels and says `marker` in its first figure's place, its other cells left empty."""
+    return (*labels, marker, *([None] * (width - len(labels) - 1)))
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What a learning table needs to hide its rows: whether the view is refused, and the rows' bases in every wider view."""
+
+    refused: str | None
+    wider: list[dict[BaseKey, int]]
+
+    def marker(self, bases: dict[BaseKey, int]) -> str | None:
+        """What a row over these bases says instead of its figures (see privacy.row_marker); None to show them."""
+        if self.refused:
+            return self.refused
+        outside = [counts.get(key, 0) - n for counts in self.wider for key, n in bases.items()]
+        return row_marker(list(bases.values()), outside)
+
+
+def learning_guard(session: Session, filters: Filters) -> Guard:
+    """The guard of a learning table, read once per table (or once per dashboard): never a query per row."""
+    refused = view_marker(session, filters)
+    views = [] if refused else wider_views(filters)
+    if not views:
+        return Guard(refused, [])
+    return Guard(None, _memoized(session, ("wider bases", filters), lambda: _count_bases(session, views)))
+
+
+def _count_bases(session: Session, views: list[Filters]) -> list[dict[BaseKey, int]]:
+    periods = sorted({(view.date_from, view.date_to) for view in views}, key=str)
+    places = {(view.site, view.department) for view in views}
+    found: dict[tuple[tuple[str | None, str | None], tuple[date | None, date | None]], dict[BaseKey, int]] = {}
+
+    def record(place: tuple[str | None, str | None], key: BaseKey, sums: Iterable[Any]) -> None:
+        for period, n in zip(periods, sums, strict=True):
+            found.setdefault((place, period), {})[key] = _int(n)
+
+    rolled_up = [(site, department) for site, department in places if not (site and department)]
+    if rolled_up:
+        family = or_(*(and_(DailyCount.site == (s or statistics.EVERYONE), DailyCount.department == (d or statistics.EVERYONE)) for s, d in rolled_up))
+        key = (DailyCount.site, DailyCount.department, DailyCount.measure, DailyCount.subject, DailyCount.detail)
+        query = select(*key, *_sums_per_period(DailyCount.day, DailyCount.n, periods)).where(DailyCount.measure.in_(BASE_MEASURES), family)
+        for site, department, measure, subject, detail, *sums in session.execute(query.group_by(*key)):
+            record((site or None, department or None), (measure, subject, detail), sums)
+    for place in places - set(rolled_up):  # a site and a department: counted live, as the tables do
+        live = statistics.counts_source(BASE_MEASURES, *place)
+        by = (live.c.measure, live.c.subject, live.c.detail)
+        for measure, subject, detail, *sums in session.execute(select(*by, *_sums_per_period(live.c.day, live.c.n, periods)).group_by(*by)):
+            record(place, (measure, subject, detail), sums)
+    return [found.get(((view.site, view.department), (view.date_from, view.date_to)), {}) for view in views]
+
+
+def _sums_per_period(day: Any, n: Any, periods: list[tuple[date | None, date | None]]) -> list[ColumnElement[int]]:
+    sums: list[ColumnElement[int]] = []
+    for start, end in periods:
+        conditions = [day.is_not(None)] + ([day >= start] if start else []) + ([day <= end] if end else [])
+        sums.append(func.coalesce(func.sum(case((and_(*conditions), n), else_=0)), 0))
+    return sums
 
 
 # ---- small SQL helpers ----------------------------------------------------------------------------------
@@ -132,7 +246,7 @@ def _themes_with_modules() -> Subquery:
 
 
 def _memoized(session: Session, key: tuple[Any, ...], compute: Callable[[], R]) -> R:
-    """Within one dashboard, a figure several tables share is computed once (see dashboard())."""
+    """Within one dashboard or export, a figure several tables share is computed once (see _sharing_figures)."""
     memo = session.info.get(MEMO)
     if memo is None:
         return compute()
@@ -230,17 +344,44 @@ def _learner_groups(session: Session, filters: Filters) -> list[Group]:
 
 def learning_summary(session: Session, filters: Filters) -> Table:
     """Learners registered, active, started, completed all five themes, at risk; median days to complete a module."""
-    groups = learner_groups(session, filters)
-    rows: tuple[tuple[Cell, ...], ...] = (
-        ("Learners registered", sum(g.registered for g in groups)),
-        (f"Active in the last {INACTIVE_DAYS} days", sum(g.active for g in groups)),
-        ("Started the course", sum(g.started for g in groups)),
-        ("Completed all five themes", sum(g.completed for g in groups)),
-        (f"At risk: started, not completed, inactive for {INACTIVE_DAYS} days", sum(g.at_risk for g in groups)),
-        ("Median days from opening a module to completing it", median_days_to_complete(session, filters)),
+    labels = (
+        "Learners registered",
+        f"Active in the last {INACTIVE_DAYS} days",
+        "Started the course",
+        "Completed all five themes",
+        f"At risk: started, not completed, inactive for {INACTIVE_DAYS} days",
+        "Median days from opening a module to completing it",
     )
     note = "The median is exact to a tenth of a day under 3 days, then rounded to half days, days and weeks."
-    return Table("learning", "Learning at a glance", ("Figure", "Value"), rows, note)
+    hidden = view_marker(session, filters)
+    if hidden:
+        return Table("learning", "Learning at a glance", ("Figure", "Value"), tuple((label, hidden) for label in labels), note)
+    groups = learner_groups(session, filters)
+    figures: list[Cell] = [
+        sum(g.registered for g in groups),
+        sum(g.active for g in groups),
+        sum(g.started for g in groups),
+        sum(g.completed for g in groups),
+        sum(g.at_risk for g in groups),
+        _median_if_enough_learners(session, filters),
+    ]
+    return Table("learning", "Learning at a glance", ("Figure", "Value"), tuple(zip(labels, figures, strict=True)), note)
+
+
+def _median_if_enough_learners(session: Session, filters: Filters) -> Cell:
+    """The median, unless the completions it is over may come from fewer than 5 learners."""
+    # Each learner completes a module once, so the module completed most often gives a floor on the learners counted.
+    # A median cannot be subtracted from another view's, so no wider view is compared.
+    counts = _counts(filters, statistics.MODULE_COMPLETED)
+    per_module = (
+        select(func.sum(counts.c.n).label("n"))
+        .join(ModuleRecord, and_(ModuleRecord.id == counts.c.subject, _published(filters.theme)))
+        .where(_in_days(counts, filters))
+        .group_by(counts.c.subject)
+        .subquery("per_module")
+    )
+    marker = row_marker([_int(session.scalar(select(func.max(per_module.c.n))))])
+    return marker or median_days_to_complete(session, filters)
 
 
 def median_days_to_complete(session: Session, filters: Filters) -> float | None:
@@ -277,29 +418,39 @@ def themes(session: Session, filters: Filters) -> Table:
     per_theme = _per_subject(filters, {"started": statistics.THEME_STARTED, "done": statistics.THEME_COMPLETED})
     with_modules = _themes_with_modules()
     query = (
-        select(ThemeRecord.title, per_theme.c.started, per_theme.c.done)
+        select(ThemeRecord.id, ThemeRecord.title, per_theme.c.started, per_theme.c.done)
         .join(with_modules, with_modules.c.theme_id == ThemeRecord.id)
         .outerjoin(per_theme, per_theme.c.subject == ThemeRecord.id)
         .order_by(ThemeRecord.position)
     )
     if filters.theme:
         query = query.where(ThemeRecord.id == filters.theme)
-    rows = tuple((title, _int(started), _int(done), percent(done, started)) for title, started, done in session.execute(query))
-    return Table("themes", "Themes: started and completed", ("Theme", "Started", "Completed", "Completion rate (%)"), rows)
+    guard = learning_guard(session, filters)
+    rows = []
+    for theme_id, title, started, done in session.execute(query):
+        marker = guard.marker({(statistics.THEME_STARTED, theme_id, ""): _int(started)})
+        rows.append(_hidden_row((title,), marker, 4) if marker else (title, _int(started), _int(done), percent(done, started)))
+    columns = ("Theme", "Started", "Completed", "Completion rate (%)")
+    return Table("themes", "Themes: started and completed", columns, tuple(rows), BASE_NOTE.format(base="who started it"))
 
 
 def modules(session: Session, filters: Filters) -> Table:
     """Per module: learners who opened it and completed it in the period, and the completion rate."""
     per_module = _per_subject(filters, {"opened": statistics.MODULE_OPENED, "done": statistics.MODULE_COMPLETED})
     query = (
-        select(ModuleRecord.title, ThemeRecord.title, per_module.c.opened, per_module.c.done)
+        select(ModuleRecord.id, ModuleRecord.title, ThemeRecord.title, per_module.c.opened, per_module.c.done)
         .join(ThemeRecord, ThemeRecord.id == ModuleRecord.theme_id)
         .outerjoin(per_module, per_module.c.subject == ModuleRecord.id)
         .where(_published(filters.theme))
         .order_by(ThemeRecord.position, ModuleRecord.position)
     )
-    rows = tuple((title, theme, _int(opened), _int(done), percent(done, opened)) for title, theme, opened, done in session.execute(query))
-    return Table("modules", "Modules: opened and completed", ("Module", "Theme", "Opened", "Completed", "Completion rate (%)"), rows)
+    guard = learning_guard(session, filters)
+    rows = []
+    for module_id, title, theme, opened, done in session.execute(query):
+        marker = guard.marker({(statistics.MODULE_OPENED, module_id, ""): _int(opened)})
+        rows.append(_hidden_row((title, theme), marker, 5) if marker else (title, theme, _int(opened), _int(done), percent(done, opened)))
+    columns = ("Module", "Theme", "Opened", "Completed", "Completion rate (%)")
+    return Table("modules", "Modules: opened and completed", columns, tuple(rows), BASE_NOTE.format(base="who opened it"))
 
 
 def funnel(session: Session, filters: Filters) -> Table:
@@ -307,15 +458,22 @@ def funnel(session: Session, filters: Filters) -> Table:
     stages = {"opened": statistics.THEME_STARTED, "tried": statistics.QUIZ_TRIED, "passed": statistics.QUIZ_PASSED}
     per_theme = _per_subject(filters, stages)
     query = (
-        select(ThemeRecord.title, per_theme.c.opened, per_theme.c.tried, per_theme.c.passed)
+        select(ThemeRecord.id, ThemeRecord.title, per_theme.c.opened, per_theme.c.tried, per_theme.c.passed)
         .outerjoin(per_theme, per_theme.c.subject == ThemeRecord.id)
         .order_by(ThemeRecord.position)
     )
     if filters.theme:
         query = query.where(ThemeRecord.id == filters.theme)
-    rows = tuple((title, _int(o), _int(t), _int(p)) for title, o, t, p in session.execute(query))
-    note = "Each learner counts once per stage and theme, in the period of their first opening, first try and first pass."
-    return Table("funnel", "Funnel per theme", ("Theme", "Opened a module", "Tried a quiz", "Passed a quiz"), rows, note)
+    guard = learning_guard(session, filters)
+    rows = []
+    for theme_id, title, opened, tried, passed in session.execute(query):
+        marker = guard.marker({(statistics.THEME_STARTED, theme_id, ""): _int(opened), (statistics.QUIZ_TRIED, theme_id, ""): _int(tried)})
+        rows.append(_hidden_row((title,), marker, 4) if marker else (title, _int(opened), _int(tried), _int(passed)))
+    note = (
+        "Each learner counts once per stage and theme, in the period of their first opening, first try and first pass. "
+        + BASE_NOTE.format(base="who opened a module or tried a quiz of it")
+    )
+    return Table("funnel", "Funnel per theme", ("Theme", "Opened a module", "Tried a quiz", "Passed a quiz"), tuple(rows), note)
 
 
 # ---- quizzes --------------------------------------------------------------------------------------------
@@ -327,35 +485,54 @@ def quizzes(session: Session, filters: Filters) -> Table:
     per_module = _per_subject(filters, measures, totals=("attempts", "firsts"))
     query = (
         select(
-            ModuleRecord.title, per_module.c.attempts, per_module.c.attempts_total, per_module.c.firsts, per_module.c.firsts_total
+            ModuleRecord.id,
+            ModuleRecord.title,
+            per_module.c.attempts,
+            per_module.c.attempts_total,
+            per_module.c.firsts,
+            per_module.c.firsts_total,
         )
         .join(ThemeRecord, ThemeRecord.id == ModuleRecord.theme_id)
         .join(per_module, per_module.c.subject == ModuleRecord.id)
         .where(_published(filters.theme), per_module.c.attempts > 0)
         .order_by(ThemeRecord.position, ModuleRecord.position)
     )
-    rows = tuple(
-        (title, _int(n), _number(_int(scores) / _int(n)), percent(passed, tries))
-        for title, n, scores, tries, passed in session.execute(query)
-    )
-    return Table("quizzes", "Quizzes per module", ("Module", "Attempts", "Average score (%)", "First-try pass rate (%)"), rows)
+    guard = learning_guard(session, filters)
+    rows = []
+    for module_id, title, n, scores, tries, passed in session.execute(query):
+        # Attempts stand in for the learners behind the average score: it counts retries too.
+        marker = guard.marker({(statistics.FIRST_TRIES, module_id, ""): _int(tries), (statistics.ATTEMPTS, module_id, ""): _int(n)})
+        rows.append(_hidden_row((title,), marker, 4) if marker else (title, _int(n), _number(_int(scores) / _int(n)), percent(passed, tries)))
+    columns = ("Module", "Attempts", "Average score (%)", "First-try pass rate (%)")
+    return Table("quizzes", "Quizzes per module", columns, tuple(rows), BASE_NOTE.format(base="who tried its quiz for the first time, or its attempts"))
 
 
 def hardest_questions(session: Session, filters: Filters, limit: int = 10) -> Table:
     """The questions with the lowest share of right answers at the first try."""
+    columns = ("Module", "Question", "First-try answers", "Right at first try (%)")
+    note = (
+        f"Questions answered at the first try by fewer than {privacy.MIN_GROUP} learners, or whose difference with a wider "
+        "view (fewer filters) would be such a group, are left out to protect privacy."
+    )
+    guard = learning_guard(session, filters)
+    if guard.refused:
+        return Table("hardest-questions", "Hardest questions", columns, (_hidden_row(("Every module", "Every question"), guard.refused, 4),), note)
     counts = _counts(filters, statistics.FIRST_TRY_ANSWERS)
     answers, right = func.sum(counts.c.n), func.sum(counts.c.total)
     query = (
-        select(ModuleRecord.title, counts.c.detail, answers, right)
+        select(counts.c.subject, ModuleRecord.title, counts.c.detail, answers, right)
         .join(ModuleRecord, and_(ModuleRecord.id == counts.c.subject, _published(filters.theme)))
         .where(_in_days(counts, filters))
         .group_by(ModuleRecord.title, counts.c.subject, counts.c.detail)
         .having(answers > 0)
         .order_by((right * 1.0 / answers).asc(), answers.desc(), counts.c.subject, counts.c.detail)
-        .limit(limit)
     )
-    rows = tuple((title, question, _int(n), percent(ok, n)) for title, question, n, ok in session.execute(query))
-    return Table("hardest-questions", "Hardest questions", ("Module", "Question", "First-try answers", "Right at first try (%)"), rows)
+    # Hidden questions are dropped before ranking, not marked: a marked row's place in the ranking would tell its share.
+    rows: list[tuple[Cell, ...]] = []
+    for module_id, title, question, n, ok in session.execute(query):  # a few hundred questions at most
+        if len(rows) < limit and not guard.marker({(statistics.FIRST_TRY_ANSWERS, module_id, question): _int(n)}):
+            rows.append((title, question, _int(n), percent(ok, n)))
+    return Table("hardest-questions", "Hardest questions", columns, tuple(rows), note)
 
 
 # ---- live sessions and mentors ---------------------------------------------------------------------------
@@ -368,6 +545,19 @@ def _session_filters(query: Q, filters: Filters) -> Q:
     if filters.site:
         query = query.where(LiveSession.site == filters.site)
     return query
+
+
+def _session_in(view: Filters) -> ColumnElement[bool]:
+    """Whether a session belongs to the view: in its period, on its theme, at its site (an online session at none)."""
+    conditions = [_in_period(LiveSession.starts_at, view)]
+    if view.theme:
+        conditions.append(LiveSession.theme_id == view.theme)
+    if view.site:
+        conditions.append(LiveSession.site.is_not_distinct_from(view.site))
+    return and_(*conditions)
+
+
+SESSION_FILTERS = ("site", "theme", "date_from", "date_to")
 
 
 def _held(filters: Filters) -> ColumnElement[bool]:
@@ -395,6 +585,8 @@ def live_sessions(session: Session, filters: Filters) -> Table:
     )
     figures = map(_int, session.execute(_session_filters(query, filters)).one())
     held, upcoming, cancelled, individual, collective, offered, booked, attended, no_shows = figures
+    # Seats booked and attendance are figures about learners: hidden like any other small group of them.
+    booking, attendance = _seat_markers(session, filters, booked, attended + no_shows)
     rows: tuple[tuple[Cell, ...], ...] = (
         ("Held", held),
         ("Upcoming", upcoming),
@@ -402,28 +594,57 @@ def live_sessions(session: Session, filters: Filters) -> Table:
         ("Individual (held and upcoming)", individual),
         ("Collective (held and upcoming)", collective),
         ("Seats offered", offered),
-        ("Seats booked", booked),
-        ("Seats attended", attended),
-        ("Fill rate (%)", percent(booked, offered)),
-        ("No-show rate (%)", percent(no_shows, attended + no_shows)),
+        ("Seats booked", booking or booked),
+        ("Seats attended", attendance or attended),
+        ("Fill rate (%)", booking or percent(booked, offered)),
+        ("No-show rate (%)", attendance or percent(no_shows, attended + no_shows)),
     )
-    return Table("sessions", "Live sessions", ("Figure", "Value"), rows, "Site filters by the session's site; department does not apply.")
+    note = "Site filters by the session's site; department does not apply. " + BASE_NOTE.format(base="seats booked, or attendance recorded")
+    return Table("sessions", "Live sessions", ("Figure", "Value"), rows, note)
+
+
+def _seat_markers(session: Session, filters: Filters, booked: int, recorded: int) -> tuple[str | None, str | None]:
+    """What the seats booked and the attendance recorded say instead, given how many of each every wider view adds."""
+    outside: list[int] = []
+    wider = wider_views(filters, SESSION_FILTERS)
+    if wider:
+        here = _session_in(filters)
+        columns = []
+        for view in wider:  # one query over the sessions, whatever the number of wider views
+            beyond = and_(LiveSession.status == SessionStatus.SCHEDULED, _session_in(view), not_(here))
+            columns.append(func.coalesce(func.sum(case((beyond, LiveSession.seats_taken), else_=0)), 0))
+            columns.append(func.coalesce(func.sum(case((beyond, LiveSession.seats_attended + LiveSession.no_shows), else_=0)), 0))
+        outside = [_int(n) for n in session.execute(select(*columns)).one()]
+    return row_marker([booked], outside[0::2]), row_marker([recorded], outside[1::2])
 
 
 def waiting_lists(session: Session, filters: Filters) -> Table:
     """People waiting for a seat in scheduled sessions, per theme and site."""
     site = func.coalesce(LiveSession.site, "Online")
+    here = _session_in(filters)
+    waiting = _count_if(here)
+    # A theme or a site only picks rows; the same row over a wider period must not differ by a small group.
+    outside = [_count_if(and_(_session_in(view), not_(here))) for view in wider_views(filters, ("date_from", "date_to"))]
     query = (
-        select(ThemeRecord.title, site, func.count())
+        select(ThemeRecord.title, site, waiting, *outside)
         .select_from(Booking)
         .join(LiveSession, LiveSession.id == Booking.session_id)
         .join(ThemeRecord, ThemeRecord.id == LiveSession.theme_id)
         .where(Booking.status == BookingStatus.WAITLISTED, LiveSession.status == SessionStatus.SCHEDULED)
         .group_by(ThemeRecord.title, ThemeRecord.position, site)
+        .having(waiting > 0)
         .order_by(ThemeRecord.position, site)
     )
-    rows = tuple((title, where, _int(n)) for title, where, n in session.execute(_session_filters(query, filters)))
-    return Table("waiting-lists", "Waiting-list demand", ("Theme", "Site", "People waiting"), rows)
+    if filters.theme:
+        query = query.where(LiveSession.theme_id == filters.theme)
+    if filters.site:
+        query = query.where(LiveSession.site == filters.site)
+    rows = tuple((title, where, row_marker([_int(n)], map(_int, beyond)) or _int(n)) for title, where, n, *beyond in session.execute(query))
+    note = (
+        f"A theme and site with fewer than {privacy.MIN_GROUP} people waiting, or whose difference with a wider period "
+        "would be such a group, shows no figure."
+    )
+    return Table("waiting-lists", "Waiting-list demand", ("Theme", "Site", "People waiting"), rows, note)
 
 
 @dataclass(frozen=True)
@@ -473,11 +694,21 @@ def mentors(session: Session, filters: Filters) -> Table:
         figures = per_site.setdefault(led.site, [0, 0, 0])
         figures[0], figures[1], figures[2] = figures[0] + 1, figures[1] + led.sessions, figures[2] + led.minutes
     reached = learners_reached(session, filters)
+    wider = _reached_in_wider_views(session, filters)
     rows = tuple(
-        (site, active, sessions, _number(minutes / 60), _int(reached.get(site))) for site, (active, sessions, minutes) in sorted(per_site.items())
+        (site, active, sessions, _number(minutes / 60), _reached_cell(reached.get(site, 0), wider.get(site, [])))
+        for site, (active, sessions, minutes) in sorted(per_site.items())
     )
     columns = ("Site", "Active mentors", "Sessions led", "Hours", "Learners reached")
-    return Table("mentors", "Mentors per site", columns, rows, "Sessions held in the period; co-hosted sessions count for each host.")
+    note = (
+        f"Sessions held in the period; co-hosted sessions count for each host. Fewer than {privacy.MIN_GROUP} learners reached, "
+        f"or 1 to {privacy.MIN_GROUP - 1} more in a wider view (fewer filters), shows no figure."
+    )
+    return Table("mentors", "Mentors per site", columns, rows, note)
+
+
+def _reached_cell(reached: int, wider: list[int]) -> Cell:
+    return row_marker([reached], (outer - reached for outer in wider)) or reached
 
 
 def learners_reached(session: Session, filters: Filters) -> dict[str, int]:
@@ -490,6 +721,24 @@ def learners_reached(session: Session, filters: Filters) -> dict[str, int]:
         conditions.append(reached.site == filters.site)
     query = select(reached.site, func.count(distinct(reached.learner_id))).where(*conditions).group_by(reached.site)
     return {site: _int(n) for site, n in session.execute(query)}
+
+
+def _reached_in_wider_views(session: Session, filters: Filters) -> dict[str, list[int]]:
+    """Per mentors' site: the learners reached in each view wider in theme or period (the site only picks the row)."""
+    views = wider_views(filters, ("theme", "date_from", "date_to"))
+    if not views:
+        return {}
+    reached = ReachedLearner
+
+    def within(view: Filters) -> ColumnElement[bool]:
+        conditions = [_in_period(reached.starts_at, view)] + ([reached.theme_id == view.theme] if view.theme else [])
+        return and_(*conditions)
+
+    counts = [func.count(distinct(case((within(view), reached.learner_id)))) for view in views]
+    query = select(reached.site, *counts).where(reached.starts_at < filters.now).group_by(reached.site)
+    if filters.site:
+        query = query.where(reached.site == filters.site)
+    return {site: [_int(n) for n in ns] for site, *ns in session.execute(query)}
 
 
 def mentor_recognition(session: Session, filters: Filters) -> Table:
@@ -517,29 +766,90 @@ def evaluation(session: Session, filters: Filters) -> Table:
         ("Would recommend it to a colleague (%)", percent(recommend, n), n),
         ("Mean satisfaction (1 to 5)", _number(satisfaction / n, 2) if n else None, n),
     )
-    return Table("evaluation", "Programme evaluation", ("Question", "Result", "Answers"), rows)
+    marker = view_marker(session, filters) or _evaluation_marker(session, filters)
+    if marker:
+        rows = tuple(_hidden_row((question,), marker, 3) for question, _result, _answers in rows)
+    note = (
+        f"Shown only when at least {privacy.MIN_GROUP} learners answered, and when no wider view (fewer filters) holds "
+        f"answers of 1 to {privacy.MIN_GROUP - 1} other learners. A learner answers once per session attended."
+    )
+    return Table("evaluation", "Programme evaluation", ("Question", "Result", "Answers"), rows, note)
+
+
+def _evaluation_marker(session: Session, filters: Filters) -> str | None:
+    """Whether the questionnaire's answers can be shown: counted in learners who answered, here and beyond this view."""
+    learner = Booking.learner_id
+    here = _answered_in(filters)
+    # In each wider view, the learners who gave its answers that this view does not hold: what the difference shows.
+    outside = [func.count(distinct(case((and_(_answered_in(view), not_(here)), learner)))) for view in wider_views(filters, EVERY_FILTER)]
+    query = (
+        select(func.count(distinct(case((here, learner)))), *outside)
+        .select_from(SessionFeedback)
+        .join(Booking, Booking.id == SessionFeedback.booking_id)
+        .join(User, and_(User.id == learner, *statistics.is_learner()))
+        .join(LiveSession, LiveSession.id == Booking.session_id)
+    )
+    respondents, *beyond = (_int(n) for n in session.execute(query).one())
+    return row_marker([respondents], beyond)
+
+
+def _answered_in(view: Filters) -> ColumnElement[bool]:
+    """Whether an answer belongs to the view: given in its period, after a session on its theme, by a learner of its site and department."""
+    conditions = [_in_period(SessionFeedback.created_at, view)]
+    if view.site:
+        conditions.append(User.site == view.site)
+    if view.department:
+        conditions.append(User.department.is_not_distinct_from(view.department))  # a learner with no department is outside it
+    if view.theme:
+        conditions.append(LiveSession.theme_id == view.theme)
+    return and_(*conditions)
 
 
 # ---- breakdowns -----------------------------------------------------------------------------------------
 
 
 def _breakdown(session: Session, filters: Filters, dimension: str) -> list[tuple[Cell, ...]]:
+    """One row per value of `dimension`, each hidden as the organisation's pattern says, the hidden ones then summed."""
     totals: dict[str, list[int]] = {}
     for group in learner_groups(session, filters):
         figures = totals.setdefault(getattr(group, dimension), [0, 0, 0])
         for index, value in enumerate((group.learners, group.started, group.completed)):
             figures[index] += value
-    return [_suppressed(name, *figures) for name, figures in sorted(totals.items())]
+    pattern = suppression(session, filters)
+    refused = pattern.marker((filters.site, filters.department, ALL))
+    rows: list[tuple[Cell, ...]] = []
+    hidden = [0, 0, 0]
+    for name, figures in sorted(totals.items()):
+        marker = pattern.marker(_cell_of_row(filters, dimension, name)) or (WITHHELD if refused else None)
+        if marker:
+            rows.append(_hidden_row((name,), marker, 5))
+            hidden = [a + b for a, b in zip(hidden, figures, strict=True)]
+        else:
+            rows.append(_breakdown_row(name, *figures))
+    # The hidden rows' sum is the view's total minus the rows shown, so it can be given; the pattern makes it 5 or more.
+    if hidden[0] and not refused and not privacy.is_small(hidden[0]):
+        rows.append(_breakdown_row(HIDDEN_TOGETHER, *hidden))
+    return rows
 
 
-def _suppressed(name: str, learners: int, started: int, done: int) -> tuple[Cell, ...]:
-    if learners < SMALL_GROUP:
-        return (name, SUPPRESSED, None, None, None)
+def _cell_of_row(filters: Filters, dimension: str, value: str) -> privacy.Cell:
+    """The cell of the organisation's cube a breakdown row of this view counts."""
+    if dimension == "site":
+        return (value, filters.department, ALL)
+    if dimension == "department":
+        return (filters.site, value, ALL)
+    return (filters.site, filters.department, value)
+
+
+def _breakdown_row(name: str, learners: int, started: int, done: int) -> tuple[Cell, ...]:
     return (name, learners, started, done, percent(done, learners))
 
 
 BREAKDOWN_COLUMNS = ("Learners", "Started", "Completed all five themes", "Completion rate (%)")
-BREAKDOWN_NOTE = f"A group of fewer than {SMALL_GROUP} learners shows no figures, so that nobody can be singled out."
+BREAKDOWN_NOTE = (
+    f"A group of fewer than {privacy.MIN_GROUP} learners shows no figures, and neither does a larger group whose figures "
+    "would let a smaller one be worked out, here or by comparing with another view; the groups not shown are given together."
+)
 
 
 def by_site(session: Session, filters: Filters) -> Table:
@@ -556,7 +866,8 @@ def by_department(session: Session, filters: Filters) -> Table:
 
 def by_age_band(session: Session, filters: Filters) -> Table:
     """Learners, started and completed per age band, small groups suppressed."""
-    rows = sorted(_breakdown(session, filters, "age_band"), key=lambda row: AGE_BANDS.index(str(row[0])))
+    order = [*AGE_BANDS, HIDDEN_TOGETHER]
+    rows = sorted(_breakdown(session, filters, "age_band"), key=lambda row: order.index(str(row[0])))
     return Table("by-age", "By age band", ("Age band", *BREAKDOWN_COLUMNS), tuple(rows), BREAKDOWN_NOTE)
 
 
@@ -568,7 +879,13 @@ def _monthly(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, int
 
 
 def trends(session: Session, filters: Filters) -> Table:
-    """Per month: new learners, module completions and sessions held."""
+    """Per month: new learners, module completions and sessions held; only sessions when the view's learners are hidden."""
+    held_month = YearMonth(LiveSession.starts_at)
+    held = _session_filters(select(held_month, func.count()).where(_held(filters)), filters).group_by(held_month)
+    refused = view_marker(session, filters)
+    if refused:  # the learners' columns go, so that neither the table nor its chart draws them
+        sessions_only = tuple(sorted(_monthly(session, held).items()))
+        return Table("trends", "Trends by month", ("Month", "Sessions held"), sessions_only, f"New learners and module completions: {refused}.")
     counts = _counts(filters, statistics.LEARNER_JOINED)
     joined_month = YearMonth(counts.c.day)
     joined = select(joined_month, func.sum(counts.c.n)).where(_in_days(counts, filters)).group_by(joined_month)
@@ -580,8 +897,6 @@ def trends(session: Session, filters: Filters) -> Table:
         .where(_in_days(counts, filters))
         .group_by(done_month)
     )
-    held_month = YearMonth(LiveSession.starts_at)
-    held = _session_filters(select(held_month, func.count()).where(_held(filters)), filters).group_by(held_month)
     series = [_monthly(session, joined), _monthly(session, completions), _monthly(session, held)]
     months = sorted(set().union(*series))
     rows: tuple[tuple[Cell, ...], ...] = tuple((month, *(counts.get(month, 0) for counts in series)) for month in months)  # a few dozen months
@@ -620,9 +935,22 @@ TABLE_NAMES = {
 
 def dashboard(session: Session, filters: Filters) -> list[tuple[str, list[Table]]]:
     """Every section of the dashboard with its tables."""
+    with _sharing_figures(session):
+        return [(title, [build(session, filters) for build in builders]) for title, builders in SECTIONS]
+
+
+def one_table(session: Session, build: Callable[[Session, Filters], Table], filters: Filters) -> Table:
+    """One table of the dashboard (for its CSV export), the figures it reads twice computed once."""
+    with _sharing_figures(session):
+        return build(session, filters)
+
+
+@contextmanager
+def _sharing_figures(session: Session) -> Iterator[None]:
+    """Within the block, figures several tables share are computed once (see _memoized); never kept beyond it."""
     session.info[MEMO] = {}
     try:
-        return [(title, [build(session, filters) for build in builders]) for title, builders in SECTIONS]
+        yield
     finally:
         session.info.pop(MEMO, None)
 

@@ -148,7 +148,7 @@ def export(name: str) -> Response:
         abort(404, description="There is no such table.")
     filters = parse_filters()
     _bring_statistics_up_to_date()
-    table = build(db.session, filters)
+    table = stats.one_table(db.session, build, filters)
     return csv_response(table.columns, table.rows, f"speak-digital-{name}.csv")
 
 

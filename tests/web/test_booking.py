@@ -403,6 +403,7 @@ def assert_figures_equal_a_recount(db_session, live_session):
     db_session.rollback()
 
 
+@pytest.mark.usefixtures("figures_unsuppressed")  # figures of one to three learners: privacy is tested in test_hr_privacy.py
 def test_session_figures_follow_attendance_a_mentor_s_move_and_cancellation(app, people, mentor, db_session):
     co_host = people.create(Role.MENTOR, name="Co Host", site="Nice")
     came, late, absent = (people.create(name=name) for name in ("Came", "Late", "Absent"))

@@ -133,6 +133,7 @@ def new_learners_this_month(db_session, **filters):
     return next((row[1] for row in trends.rows if row[0] == month), 0)
 
 
+@pytest.mark.usefixtures("figures_unsuppressed")  # figures of one to three learners: privacy is tested in test_hr_privacy.py
 def test_a_learner_who_registers_counts_as_a_new_learner_at_once(app, people, db_session):
     before = new_learners_this_month(db_session), new_learners_this_month(db_session, site="Nice")
     client = app.test_client()
@@ -163,6 +164,7 @@ def test_a_learner_who_moves_takes_their_figures_to_their_new_site_and_departmen
     assert rebuilt(db_session) == rollups(db_session)
 
 
+@pytest.mark.usefixtures("figures_unsuppressed")  # figures of one to three learners: privacy is tested in test_hr_privacy.py
 def test_a_questionnaire_answered_through_the_page_counts_in_the_evaluation(app, people, db_session):
     mentor = people.create(Role.MENTOR, email="mentor@example.test")
     client, learner = learner_at(app, people, db_session, "came@example.test", "Nice", "Claims")
@@ -181,6 +183,7 @@ def test_a_questionnaire_answered_through_the_page_counts_in_the_evaluation(app,
     assert rebuilt(db_session) == rollups(db_session)
 
 
+@pytest.mark.usefixtures("figures_unsuppressed")  # figures of one to three learners: privacy is tested in test_hr_privacy.py
 def test_sites_add_up_to_everyone_in_every_learning_table(app, people, db_session):
     quiz = quiz_of(db_session)
     for index, site in enumerate(("Lyon", "Lyon", "Nice")):
