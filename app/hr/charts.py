@@ -65,15 +65,15 @@ class LineChart:
     baseline: float
 
 
-def bar_chart(title: str, description: str, items: Sequence[tuple[str, float | None]], maximum: float = 100, unit: str = "%") -> BarChart:
-    """Bars for `items` (label, value), scaled to `maximum`; a missing value draws no bar."""
+def bar_chart(title: str, description: str, items: Sequence[tuple[str, float | str | None]], maximum: float = 100, unit: str = "%") -> BarChart:
+    """Bars for `items` (label, value), scaled to `maximum`; a missing value draws no bar, and text is written instead of one."""
     room = BAR_WIDTH - LABEL_WIDTH - 70
     bars = tuple(
         Bar(
             label=label,
-            value_text="no data" if value is None else f"{value:g}{unit}",
+            value_text=value if isinstance(value, str) else "no data" if value is None else f"{value:g}{unit}",
             y=index * ROW_HEIGHT + 6,
-            width=0 if not value or not maximum else round(room * min(value, maximum) / maximum, 1),
+            width=0 if isinstance(value, str) or not value or not maximum else round(room * min(value, maximum) / maximum, 1),
             text_y=index * ROW_HEIGHT + 22,
         )
         for index, (label, value) in enumerate(items)

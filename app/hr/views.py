@@ -72,22 +72,30 @@ def _filter_args() -> dict[str, str]:
 
 
 def charts_for(tables: dict[str, stats.Table]) -> dict[str, BarChart | LineChart]:
-    """A bar chart of completion per theme and a line chart of the monthly trends."""
+    """A bar chart of completion per theme and a line chart of the monthly trends, drawn from the tables as shown."""
     themes = tables["themes"]
     trend = tables["trends"]
     months = [str(row[0]) for row in trend.rows]
+    # The trends table has no learners' columns when the view's learners are hidden: the chart draws what it has.
     series = [(name, [int(row[i] or 0) for row in trend.rows]) for i, name in enumerate(trend.columns[1:], start=1)]
+    drawn = ", ".join(name for name, _values in series).capitalize()
     return {
         "themes": bar_chart(
             "Completion rate per theme", "Share of learners who started a theme and completed every module of it.",
-            [(str(row[0]), _float(row[3])) for row in themes.rows],
+            [(str(row[0]), _rate(row)) for row in themes.rows],
         ),
-        "trends": line_chart("Trends by month", "New learners, module completions and sessions held, month by month.", months, series),
+        "trends": line_chart("Trends by month", f"{drawn}, month by month.", months, series),
     }  # fmt: skip
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _rate(row: tuple[Any, ...]) -> float | str | None:
+    """A theme's completion rate, or the words its row says instead of figures (see app.hr.privacy)."""
+    if isinstance(row[1], str):
+        return NOT_SHOWN
+    return None if row[3] is None else float(row[3])
+
+
+NOT_SHOWN = "not shown, to protect privacy"
 
 
 @blueprint.route("/")

@@ -120,6 +120,7 @@ def test_csv_exports_of_a_small_group_carry_no_figure(app, people, org, filters)
     assert "a group of fewer than 5 learners shows no figure, under any filter" in page
     assert "</svg> New learners</li>" not in page  # the trends chart draws no learners' series
     assert "</svg> Sessions held</li>" in page
+    assert "Sessions held, month by month." in page
 
 
 def test_breakdowns_hide_small_groups_and_give_the_groups_not_shown_together(db_session, org):
@@ -227,11 +228,15 @@ def test_the_evaluation_needs_five_learners_who_answered(db_session):
     assert evaluation() == (88.9, 9)
 
 
-def test_the_dashboard_states_the_rule(app, people, org):
+def test_the_dashboard_states_the_rule_and_its_charts_draw_only_what_the_tables_show(app, people, org):
     html = hr_client(app, people).get("/hr/").get_data(as_text=True)
     assert "fewer than 5 learners: not shown, to protect privacy" in html
     assert "it would reveal a group of fewer than 5 learners" in html
     assert stats.HIDDEN_TOGETHER in html
+    second = org["theme_two"][0]
+    title = next(row[0] for row in stats.themes(people.session, stats.Filters(now=NOW, theme=second.theme_id)).rows)
+    assert f"{title}: not shown, to protect privacy." in html  # three learners started it: no bar, no rate
+    assert "New learners, module completions, sessions held, month by month." in html
 
 
 @pytest.mark.parametrize("filters", [{}, {"site": "Paris", "date_from": date(2020, 1, 1)}, {"site": "Paris", "department": "Sales", "theme": THEME}])
