@@ -28,7 +28,7 @@ def create_app(mode: str | None = None, overrides: dict[str, Any] | None = None)
 
 def register_extensions(app: Flask) -> None:
     """Database, CSRF protection and logins."""
-    from .auth import load_user
+    from .accounts.views import load_user
     from .extensions import csrf, db, login_manager
     from .jobs import queue
 
@@ -51,15 +51,15 @@ def register_bounds(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area."""
-    from .admin import blueprint as admin
-    from .auth import blueprint as auth
-    from .authoring_views import blueprint as authoring
+    from .accounts.views import blueprint as auth
+    from .authoring.media import blueprint as media
+    from .authoring.views import blueprint as authoring
     from .health import blueprint as health
     from .hr.views import blueprint as hr
-    from .learn import blueprint as learn
-    from .media import blueprint as media
-    from .mentor import blueprint as mentor
-    from .sessions import blueprint as sessions
+    from .learning.views import blueprint as learn
+    from .people.views import blueprint as admin
+    from .sessions.mentor_views import blueprint as mentor
+    from .sessions.views import blueprint as sessions
 
     app.register_blueprint(health)
     app.register_blueprint(auth)

@@ -20,15 +20,15 @@ from werkzeug.serving import run_simple
 from course import ContentError, load_catalog
 
 from . import create_app, statistics
+from .authoring.content import ExportError, export_course, import_catalog
 from .config import ConfigError
-from .content import ExportError, export_course, import_catalog
 from .demo import ensure_demo_accounts
 from .extensions import db
-from .hr.commands import people_group
 from .jobs import IMMEDIATE, queue
 from .migrate import current_revision, upgrade
 from .models import Role, User
-from .reminders import send_reminders_command
+from .notifications.reminders import send_reminders_command
+from .people.commands import people_group
 from .security import hash_password
 
 

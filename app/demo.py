@@ -14,10 +14,10 @@ from course.grade import Answer
 from course.sessions import SessionDraft, SessionFormat, local_to_utc
 
 from . import statistics
-from .booking import SessionDetails, publish_session
-from .learning import load_outline, open_module, parsed_revision, progress_records, submit_quiz
+from .learning.services import load_outline, open_module, parsed_revision, progress_records, submit_quiz
 from .models import LiveSession, MentorProfile, ModuleRecord, Role, SessionHost, User
 from .security import hash_password
+from .sessions.booking import SessionDetails, publish_session
 
 
 @dataclass(frozen=True)

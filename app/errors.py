@@ -84,7 +84,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> ResponseReturnValue:
         if request.endpoint == "learn.submit" and request.view_args:
-            from .learn import render_module_with_kept_answers
+            from .learning.views import render_module_with_kept_answers
 
             args = request.view_args
             try:

@@ -30,13 +30,14 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app, session_figures
+from app import create_app
 from app import statistics as rollups
+from app.authoring.content import import_catalog
 from app.config import DEFAULT_SITES
-from app.content import import_catalog
 from app.db import make_engine
 from app.migrate import drop_every_table, upgrade
 from app.models import ModuleRecord
+from app.sessions import figures as session_figures
 from course import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent

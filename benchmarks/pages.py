@@ -61,14 +61,15 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app, session_figures
+from app import create_app
 from app import statistics as rollups
+from app.authoring.content import import_catalog
 from app.config import DEFAULT_SITES
-from app.content import import_catalog
 from app.db import make_engine
 from app.migrate import drop_every_table, upgrade
 from app.models import ModuleRecord, ModuleRevision
 from app.security import hash_password
+from app.sessions import figures as session_figures
 from course import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -485,7 +486,7 @@ def generate(app: Flask, engine: Engine, learners: int, accounts: int, max_conne
 def course_facts(app: Flask) -> Course:
     """The module measured, a module the readers never opened, the quiz and its right answers, the upcoming sessions."""
     from app.extensions import db
-    from app.learning import load_outline, parsed_revision
+    from app.learning.services import load_outline, parsed_revision
 
     with app.app_context():
         modules = load_outline(db.session).modules

@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app
+from app.authoring.content import import_catalog
 from app.config import DEFAULT_SITES
-from app.content import import_catalog
 from app.db import make_engine
-from app.hr.people_import import BATCH_SIZE, apply_people, validate
 from app.migrate import drop_every_table, upgrade
+from app.people.importing import BATCH_SIZE, apply_people, validate
 from course import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app import create_app, statistics
-from app.content import import_catalog
+from app.authoring.content import import_catalog
 from app.db import make_engine
 from app.migrate import drop_every_table, upgrade
 from app.models import (

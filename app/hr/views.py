@@ -18,11 +18,8 @@ from ..bounds import report_date_problem
 from ..extensions import csrf, db
 from ..forms import EmptyForm, ImportForm
 from ..models import ImportStatus, PeopleImport, Role, ThemeRecord, User
-from ..security import role_required, signed_in_user
-from . import stats
-from .charts import BarChart, LineChart, bar_chart, line_chart
-from .imports import import_or_404, is_stale, problems_of, recent_imports, start_import
-from .people_import import (
+from ..people.import_jobs import import_or_404, is_stale, problems_of, recent_imports, start_import
+from ..people.importing import (
     MAX_BYTES,
     MAX_PEOPLE,
     ImportRefusedError,
@@ -32,6 +29,9 @@ from .people_import import (
     password_token,
     too_large_problem,
 )
+from ..security import role_required, signed_in_user
+from . import stats
+from .charts import BarChart, LineChart, bar_chart, line_chart
 
 blueprint = Blueprint("hr", __name__, url_prefix="/hr")
 HR_ROLES = (Role.HR, Role.ADMIN)

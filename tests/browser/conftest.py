@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.learning import parsed_revision
+from app.learning.services import parsed_revision
 from app.models import ModuleRecord, User
 from course import Quiz
 

@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.hr.people_import import MAX_BYTES, MAX_PEOPLE
 from app.models import ImportStatus, PeopleImport, Role, User
+from app.people.importing import MAX_BYTES, MAX_PEOPLE
 
 from ..web.test_people_import import upload
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from app.auth import LOGIN_FAILED
+from app.accounts.views import LOGIN_FAILED
 from app.config import ConfigError, load_config
 from app.models import LoginFailure, Role, User
 from app.security import hash_password, is_safe_next

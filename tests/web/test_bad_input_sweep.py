@@ -31,9 +31,9 @@ from wtforms import TextAreaField
 from wtforms.fields.core import UnboundField
 
 from app import forms
+from app.authoring.media import Upload, store_image
 from app.bounds import DATABASE_INT_MAX, DATABASE_INT_MIN
 from app.hr.stats import TABLE_NAMES
-from app.media import Upload, store_image
 from app.models import Attendance, Base, Booking, BookingStatus, ModuleRecord, Role, User
 
 from ..conftest import PASSWORD, People, add_live_session, csrf_token

@@ -7,8 +7,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import session_figures
-from app.booking import record_attendance
 from app.hr import stats
 from app.models import (
     Attendance,
@@ -21,6 +19,8 @@ from app.models import (
     SessionFeedback,
     SessionStatus,
 )
+from app.sessions import figures as session_figures
+from app.sessions.booking import record_attendance
 from course.sessions import SessionFormat
 
 from ..conftest import add_live_session, csrf_token

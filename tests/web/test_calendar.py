@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from app.calendar import invitation
 from app.models import Role, SessionStatus
+from app.notifications.calendar import invitation
 
 from ..conftest import add_live_session
 

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import statistics
+from app.authoring.content import ExportError, export_course, import_catalog, source_digest
 from app.cli import main
-from app.content import ExportError, export_course, import_catalog, source_digest
 from app.db import make_engine
-from app.learning import open_module
+from app.learning.services import open_module
 from app.models import DailyCount, ModuleRecord, ModuleRevision, RevisionOrigin, Role, ThemeRecord, User, utcnow
 from course import load_catalog
 

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from app import create_app
+from app.authoring.content import import_catalog
 from app.cli import main
-from app.content import import_catalog
 from app.db import make_engine
 from app.migrate import alembic_config, current_revision, drop_every_table, upgrade
 from app.models import Base, ModuleRecord, ModuleRevision, Role, User

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app import session_figures, statistics
+from app import statistics
 from app.hr import stats
 from app.models import (
     Attendance,
@@ -30,6 +30,7 @@ from app.models import (
     ThemeRecord,
     User,
 )
+from app.sessions import figures as session_figures
 from course.progress import ModuleStatus
 from course.sessions import SessionFormat
 

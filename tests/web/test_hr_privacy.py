@@ -12,10 +12,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, select, update
 
-from app import session_figures, statistics
+from app import statistics
 from app.hr import stats
 from app.hr.privacy import ALL, SMALL, WITHHELD
 from app.models import Attendance, Booking, BookingStatus, Role, SessionFeedback
+from app.sessions import figures as session_figures
 
 from .test_hr import NOW, THEME, ago, hr_client, live, parse_csv, person, progress, published_modules, seat
 from .test_hr_privacy_policy import derivable_small_groups, leaves_in

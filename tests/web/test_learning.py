@@ -13,7 +13,7 @@ MODULE = "search-like-a-pro"
 
 def quiz_of(db_session, module_id=MODULE):
     """The first quiz of a module, parsed from its current revision."""
-    from app.learning import parsed_revision
+    from app.learning.services import parsed_revision
 
     record = db_session.get(ModuleRecord, module_id)
     return parsed_revision(record.current_revision).quizzes[0]

@@ -13,10 +13,10 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.mail import deliver, session_message
 from app.models import Booking, BookingStatus, Notification, ReminderSent, Role, SessionStatus
-from app.notify import Event
-from app.reminders import TWO_DAYS, TWO_HOURS, claim_reminder, send_due_reminders, send_reminders_command
+from app.notifications.events import Event
+from app.notifications.mail import deliver, session_message
+from app.notifications.reminders import TWO_DAYS, TWO_HOURS, claim_reminder, send_due_reminders, send_reminders_command
 
 from ..conftest import add_live_session, csrf_token
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app.media import images_of, markdown_snippet, safe_filename, sniff_image_type
+from app.authoring.media import images_of, markdown_snippet, safe_filename, sniff_image_type
 from app.models import MediaFile, Role
 
 from ..conftest import csrf_token

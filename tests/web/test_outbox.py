@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.mail import OutgoingMessage
 from app.models import EmailAttempt, EmailStatus, OutboundEmail, Role
-from app.outbox import CLAIM_EXPIRES, claim, record_email, send_email
-from app.reminders import send_reminders_job
+from app.notifications.mail import OutgoingMessage
+from app.notifications.outbox import CLAIM_EXPIRES, claim, record_email, send_email
+from app.notifications.reminders import send_reminders_job
 
 from ..conftest import csrf_token
 from . import test_mail

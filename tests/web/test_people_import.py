@@ -11,9 +11,9 @@ from werkzeug.test import encode_multipart
 
 from app import statistics
 from app.cli import main as cli
-from app.hr.people_import import MAX_BYTES
-from app.learning import open_module
+from app.learning.services import open_module
 from app.models import DailyCount, ImportStatus, PeopleImport, Role, User
+from app.people.importing import MAX_BYTES
 
 from ..conftest import csrf_token
 
@@ -354,7 +354,7 @@ def test_cells_no_field_can_hold_are_refused_with_their_line(hr, db_session, lin
 
 
 def test_a_file_of_more_people_than_the_import_takes_is_refused(hr, db_session, monkeypatch):
-    from app.hr import people_import
+    from app.people import importing as people_import
 
     monkeypatch.setattr(people_import, "MAX_PEOPLE", 3)
     response = upload(hr, csv_bytes(GOOD))
@@ -363,7 +363,7 @@ def test_a_file_of_more_people_than_the_import_takes_is_refused(hr, db_session, 
 
 
 def fail_linking_managers(monkeypatch):
-    from app.hr import people_import
+    from app.people import importing as people_import
 
     def fail(*args):
         raise RuntimeError("the database went away")
@@ -373,8 +373,8 @@ def fail_linking_managers(monkeypatch):
 
 
 def test_an_import_that_fails_midway_keeps_its_file_for_the_next_try_which_finishes_the_work(hr, db_session, monkeypatch):
-    from app.hr import people_import
-    from app.hr.imports import run_people_import
+    from app.people import importing as people_import
+    from app.people.import_jobs import run_people_import
 
     real_link = people_import._link_managers
     fail_linking_managers(monkeypatch)
@@ -393,7 +393,7 @@ def test_an_import_that_fails_midway_keeps_its_file_for_the_next_try_which_finis
 
 
 def test_an_import_whose_last_try_fails_says_so_and_can_be_sent_again(hr, db_session, monkeypatch):
-    from app.hr.imports import run_people_import
+    from app.people.import_jobs import run_people_import
 
     monkeypatch.setattr(run_people_import.task_class, "default_retries", 0)
     fail_linking_managers(monkeypatch)
@@ -405,7 +405,7 @@ def test_an_import_whose_last_try_fails_says_so_and_can_be_sent_again(hr, db_ses
 
 
 def test_large_files_are_applied_in_committed_batches(hr, db_session, monkeypatch):
-    from app.hr import people_import
+    from app.people import importing as people_import
 
     monkeypatch.setattr(people_import, "BATCH_SIZE", 3)
     lines = [HEADER] + [f"p{i}@example.test,P,{i},Lyon,Claims,{f'p{i - 1}@example.test' if i else ''},,learner" for i in range(10)]
@@ -416,7 +416,7 @@ def test_large_files_are_applied_in_committed_batches(hr, db_session, monkeypatc
 
 
 def test_loops_are_found_in_a_chain_of_a_hundred_thousand_managers_in_one_walk():
-    from app.hr.people_import import people_in_management_loops
+    from app.people.importing import people_in_management_loops
 
     chain = {f"p{i}": f"p{i + 1}" for i in range(100_000)} | {"p100000": None}
     assert people_in_management_loops(chain) == set()
@@ -426,7 +426,7 @@ def test_loops_are_found_in_a_chain_of_a_hundred_thousand_managers_in_one_walk()
 
 
 def test_the_cli_commits_in_batches_and_says_how_far_it_is(app, db_session, tmp_path, monkeypatch):
-    from app.hr import people_import
+    from app.people import importing as people_import
 
     monkeypatch.setattr(people_import, "BATCH_SIZE", 2)
     path = tmp_path / "people.csv"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app import statistics, statistics_runner
 from app.hr import stats
-from app.learning import open_module
+from app.learning.services import open_module
 from app.models import Attendance, Booking, BookingStatus, DailyCount, ModuleRecord, Role, StatisticsState, User
 
 from ..conftest import add_live_session, csrf_token, run_at_once

@@ -12,11 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from course.sessions import SessionFormat
 
-from .booking import BookingError, FeedbackAnswers, book_seat, cancel_booking, record_feedback
-from .calendar import invitation
-from .extensions import db
-from .forms import EmptyForm, FeedbackForm
-from .models import (
+from ..extensions import db
+from ..forms import EmptyForm, FeedbackForm
+from ..models import (
     Attendance,
     Booking,
     BookingStatus,
@@ -30,7 +28,9 @@ from .models import (
     User,
     utcnow,
 )
-from .security import signed_in_user
+from ..notifications.calendar import invitation
+from ..security import signed_in_user
+from .booking import BookingError, FeedbackAnswers, book_seat, cancel_booking, record_feedback
 
 blueprint = Blueprint("sessions", __name__)
 STATUS_FOR_REFUSAL = {"full": 409, "already_booked": 409, "overlap": 409, "too_many_bookings": 409}

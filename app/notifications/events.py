@@ -11,7 +11,7 @@ import enum
 
 from sqlalchemy.orm import Session
 
-from .models import LiveSession, Notification, User
+from ..models import LiveSession, Notification, User
 
 
 class Event(enum.StrEnum):

@@ -19,8 +19,8 @@ from course.grade import Answer
 from course.progress import ModuleOutline, ModuleStatus, is_module_passed
 from course.progress import ModuleRecord as ProgressRecord
 
-from . import statistics
-from .models import ModuleProgress, ModuleRecord, ModuleRevision, QuestionAnswer, QuizAttempt, ThemeRecord, utcnow
+from .. import statistics
+from ..models import ModuleProgress, ModuleRecord, ModuleRevision, QuestionAnswer, QuizAttempt, ThemeRecord, utcnow
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from .. import session_figures, statistics
+from .. import statistics
 from ..forms import is_email_address
 from ..models import Role, User
+from ..sessions import figures as session_figures
 
 T = TypeVar("T")
 MAX_PEOPLE = 100_000

@@ -26,13 +26,13 @@ from course.progress import (
 )
 from course.render import RenderedQuiz
 
-from .bounds import database_int
-from .extensions import db
-from .forms import EmptyForm
-from .learning import latest_attempts, load_outline, mark_done, open_module, parsed_revision, progress_records, submit_quiz
-from .models import ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, User, utcnow
-from .security import signed_in_user
-from .sessions import my_bookings_by_session, session_filters, unread_notifications, upcoming_bookings, upcoming_sessions
+from ..bounds import database_int
+from ..extensions import db
+from ..forms import EmptyForm
+from ..models import ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, User, utcnow
+from ..security import signed_in_user
+from ..sessions.views import my_bookings_by_session, session_filters, unread_notifications, upcoming_bookings, upcoming_sessions
+from .services import latest_attempts, load_outline, mark_done, open_module, parsed_revision, progress_records, submit_quiz
 
 blueprint = Blueprint("learn", __name__)
 ANSWER_PREFIX = "q-"

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from .people_import import MAX_BYTES, accounts_awaiting_password, import_people, password_token
+from .importing import MAX_BYTES, accounts_awaiting_password, import_people, password_token
 
 
 @click.group("people")

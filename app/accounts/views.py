@@ -8,12 +8,12 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from . import statistics
-from .extensions import db
-from .forms import EmptyForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm
-from .hr.people_import import user_for_token
-from .models import Role, User, utcnow
-from .security import (
+from .. import statistics
+from ..extensions import db
+from ..forms import EmptyForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm
+from ..models import Role, User, utcnow
+from ..people.importing import user_for_token
+from ..security import (
     clear_login_failures,
     hash_password,
     is_login_throttled,

@@ -18,10 +18,9 @@ from course.sessions import (
     utc_to_local,
 )
 
-from .booking import SessionDetails, cancel_session, change_session, publish_session, record_attendance
-from .extensions import db
-from .forms import EmptyForm, MentorProfileForm, SessionForm
-from .models import (
+from ..extensions import db
+from ..forms import EmptyForm, MentorProfileForm, SessionForm
+from ..models import (
     Attendance,
     Booking,
     BookingStatus,
@@ -34,7 +33,8 @@ from .models import (
     User,
     utcnow,
 )
-from .security import role_required, signed_in_user
+from ..security import role_required, signed_in_user
+from .booking import SessionDetails, cancel_session, change_session, publish_session, record_attendance
 
 blueprint = Blueprint("mentor", __name__, url_prefix="/mentor")
 MENTORING_ROLES = (Role.MENTOR, Role.ADMIN)

@@ -20,11 +20,11 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from .db import rowcount
-from .extensions import db
-from .jobs import job
+from ..db import rowcount
+from ..extensions import db
+from ..jobs import job
+from ..models import EmailAttempt, EmailStatus, OutboundEmail, utcnow
 from .mail import OutgoingMessage, deliver
-from .models import EmailAttempt, EmailStatus, OutboundEmail, utcnow
 
 log = logging.getLogger(__name__)
 # A claim older than this belongs to a worker that died while sending: the message may be tried again.

@@ -20,9 +20,9 @@ from course.catalog import MODULE_LINK_RE
 from course.frontmatter import is_slug
 from course.parse import MAX_ORDER, MAX_TITLE_CHARS
 
-from . import statistics
+from .. import statistics
+from ..models import ModuleRecord, ModuleRevision, QuestionAnswer, RevisionOrigin, ThemeRecord, User, utcnow
 from .content import MODULE_HREF, copy_outline, source_digest
-from .models import ModuleRecord, ModuleRevision, QuestionAnswer, RevisionOrigin, ThemeRecord, User, utcnow
 
 EMPTY_RENDERING: dict[str, Any] = {"parts": [], "toc": []}
 

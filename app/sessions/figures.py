@@ -12,7 +12,7 @@ from collections.abc import Collection
 from sqlalchemy import ScalarSelect, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from .models import Attendance, Booking, LiveSession, ReachedLearner, SessionHost, SessionStatus, User
+from ..models import Attendance, Booking, LiveSession, ReachedLearner, SessionHost, SessionStatus, User
 
 
 def _tally(mark: Attendance, session_id: object) -> ScalarSelect[int]:

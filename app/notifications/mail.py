@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..models import LiveSession, User, utcnow
 from .calendar import invitation
-from .models import LiveSession, User, utcnow
-from .notify import Event
+from .events import Event
 
 SMTP_TIMEOUT_SECONDS = 10
 SUBJECT_PREFIX = {

@@ -20,10 +20,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
-from .errors import render_error
-from .extensions import db
-from .models import MediaFile, ModuleRecord, Role, User
-from .security import role_required
+from ..errors import render_error
+from ..extensions import db
+from ..models import MediaFile, ModuleRecord, Role, User
+from ..security import role_required
 
 blueprint = Blueprint("media", __name__)
 AUTHORS = (Role.MENTOR, Role.ADMIN)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from course import Catalog, Module, Theme, render_markdown, render_module
 from course.catalog import THEME_FILE
 
-from . import statistics
-from .models import ModuleRecord, ModuleRevision, RevisionOrigin, ThemeRecord, utcnow
+from .. import statistics
+from ..models import ModuleRecord, ModuleRevision, RevisionOrigin, ThemeRecord, utcnow
 
 MODULE_HREF = "/modules/{id}"
 

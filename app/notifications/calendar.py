@@ -11,7 +11,7 @@ from datetime import UTC, timedelta
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from .models import LiveSession, User, utcnow
+from ..models import LiveSession, User, utcnow
 
 PRODID = "-//Speak Digital//Live sessions//EN"
 STATUS_FOR_METHOD = {"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..jobs import enqueue_after_commit, job
 from ..models import ImportStatus, PeopleImport, User, utcnow
-from .people_import import ImportRefusedError, ImportResult, Problem, apply_people, validate
+from .importing import ImportRefusedError, ImportResult, Problem, apply_people, validate
 
 # At most this many problems are kept with a refused import: enough to correct a file, never a copy of it.
 MAX_PROBLEMS_KEPT = 1_000

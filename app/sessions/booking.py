@@ -27,20 +27,11 @@ from course.sessions import (
     management_chain,
 )
 
-from . import session_figures, statistics
-from .db import rowcount
-from .models import (
-    Attendance,
-    Booking,
-    BookingStatus,
-    LiveSession,
-    SessionFeedback,
-    SessionHost,
-    SessionStatus,
-    User,
-    utcnow,
-)
-from .notify import Event, tell
+from .. import statistics
+from ..db import rowcount
+from ..models import Attendance, Booking, BookingStatus, LiveSession, SessionFeedback, SessionHost, SessionStatus, User, utcnow
+from ..notifications.events import Event, tell
+from . import figures as session_figures
 
 ACTIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 

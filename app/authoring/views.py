@@ -10,8 +10,13 @@ from sqlalchemy.orm import selectinload
 from course import Problem, RenderedModule
 from course.parse import MAX_SOURCE_CHARS, prepare_source
 
-from . import statistics_runner
-from .authoring import (
+from .. import statistics_runner
+from ..bounds import database_int
+from ..extensions import db
+from ..learning.services import parsed_revision
+from ..models import ModuleRecord, ModuleRevision, Role, ThemeRecord
+from ..security import role_required, signed_in_user
+from .services import (
     EMPTY_RENDERING,
     AuthoringError,
     create_module,
@@ -24,11 +29,6 @@ from .authoring import (
     revision_pair,
     save_draft,
 )
-from .bounds import database_int
-from .extensions import db
-from .learning import parsed_revision
-from .models import ModuleRecord, ModuleRevision, Role, ThemeRecord
-from .security import role_required, signed_in_user
 
 blueprint = Blueprint("authoring", __name__, url_prefix="/authoring")
 AUTHORS = (Role.MENTOR, Role.ADMIN)

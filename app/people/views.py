@@ -8,12 +8,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from . import session_figures, statistics
-from .booking import management_chain_of
-from .extensions import db
-from .forms import PersonForm, RoleForm
-from .models import Role, User
-from .security import role_required
+from .. import statistics
+from ..extensions import db
+from ..forms import PersonForm, RoleForm
+from ..models import Role, User
+from ..security import role_required
+from ..sessions import figures as session_figures
+from ..sessions.booking import management_chain_of
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 

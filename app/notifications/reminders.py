@@ -20,10 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from .extensions import db
-from .jobs import periodic_job
-from .mail import session_message
-from .models import (
+from ..extensions import db
+from ..jobs import periodic_job
+from ..models import (
     Booking,
     BookingStatus,
     LiveSession,
@@ -34,7 +33,8 @@ from .models import (
     SessionStatus,
     utcnow,
 )
-from .notify import Event
+from .events import Event
+from .mail import session_message
 from .outbox import record_email, send_email
 
 log = logging.getLogger(__name__)

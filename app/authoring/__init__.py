@@ -1,0 +1,1 @@
+"""Mentors' content: the module editor, publishing, images and the course import."""

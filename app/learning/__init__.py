@@ -1,0 +1,1 @@
+"""What learners do: the course pages, modules, quizzes and progress."""

@@ -1,0 +1,1 @@
+"""Telling people: events, e-mail and its outbox, calendar invitations and reminders."""

@@ -1,0 +1,1 @@
+"""People: roles, sites, managers, the administration page and the people import."""

@@ -1,0 +1,1 @@
+"""Live mentor sessions: learners' and mentors' pages, booking, attendance and figures."""
