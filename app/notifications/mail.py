@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from ..models import LiveSession, User, utcnow
 from .calendar import invitation
-from .events import Event
+from .kinds import Event
 
 SMTP_TIMEOUT_SECONDS = 10
 SUBJECT_PREFIX = {

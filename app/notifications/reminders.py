@@ -2,7 +2,7 @@
 
 Each reminder is claimed before it is sent: a `reminders_sent` row is inserted (unique per booking and kind)
 with its e-mail in the outbox, and committed first; only the run whose insert succeeded has the e-mail sent, by a
-job that tries again while the mail server is down (app/outbox.py). A rerun, or two runs at the same time,
+job that tries again while the mail server is down (app/notifications/outbox.py). A rerun, or two runs at the same time,
 therefore never send the same reminder twice. The workers run this every five minutes by themselves;
 `speak-digital send-reminders` does it by hand.
 """
@@ -33,7 +33,7 @@ from ..models import (
     SessionStatus,
     utcnow,
 )
-from .events import Event
+from .kinds import Event
 from .mail import session_message
 from .outbox import record_email, send_email
 

@@ -30,7 +30,8 @@ from course.sessions import (
 from .. import statistics
 from ..db import rowcount
 from ..models import Attendance, Booking, BookingStatus, LiveSession, SessionFeedback, SessionHost, SessionStatus, User, utcnow
-from ..notifications.events import Event, tell
+from ..notifications.events import tell
+from ..notifications.kinds import Event
 from . import figures as session_figures
 
 ACTIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Booking, BookingStatus, Notification, ReminderSent, Role, SessionStatus
-from app.notifications.events import Event
+from app.notifications.kinds import Event
 from app.notifications.mail import deliver, session_message
 from app.notifications.reminders import TWO_DAYS, TWO_HOURS, claim_reminder, send_due_reminders, send_reminders_command
 
