@@ -10,9 +10,8 @@ from werkzeug.wrappers import Response
 
 from .. import statistics
 from ..extensions import db
-from ..forms import EmptyForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm
+from ..forms import EmptyForm
 from ..models import Role, User, utcnow
-from ..people.importing import user_for_token
 from ..security import (
     clear_login_failures,
     hash_password,
@@ -22,6 +21,8 @@ from ..security import (
     record_login_failure,
     verify_password,
 )
+from .forms import LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm
+from .tokens import user_for_token
 
 blueprint = Blueprint("auth", __name__)
 LOGIN_FAILED = "The e-mail address or the password is not right. Please check both and try again."

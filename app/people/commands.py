@@ -8,8 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..accounts.tokens import password_token
 from ..extensions import db
-from .importing import MAX_BYTES, accounts_awaiting_password, import_people, password_token
+from .importing import MAX_BYTES, accounts_awaiting_password, import_people
 
 
 @click.group("people")

@@ -20,11 +20,11 @@ from datetime import date
 from itertools import islice
 from typing import Any, TypeVar
 
-from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .. import statistics
+from ..accounts.tokens import UNSET_PASSWORD
 from ..forms import is_email_address
 from ..models import Role, User
 from ..sessions import figures as session_figures
@@ -40,10 +40,6 @@ MAX_CELL_CHARS = 1_000
 # reported with their line and column by the import's own limit.
 csv.field_size_limit(MAX_BYTES)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-TOKEN_MAX_AGE = 7 * 24 * 3600
-TOKEN_SALT = "speak-digital.set-password"  # noqa: S105 - a signing namespace, not a credential
-# The password of an account nobody has chosen a password for yet: not an Argon2 hash, so nothing matches it.
-UNSET_PASSWORD = "!unset"  # noqa: S105 - a marker, not a credential
 REQUIRED = ("email", "first name", "last name", "site", "department", "manager email", "role")
 OPTIONAL = ("birth year",)
 ALIASES = {"e-mail": "email", "mail": "email", "manager e-mail": "manager email", "firstname": "first name", "lastname": "last name"}
@@ -394,26 +390,3 @@ def accounts_awaiting_password(session: Session, user_ids: Sequence[int]) -> Ite
     for batch in batched(user_ids, BATCH_SIZE):
         users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(batch), User.password_hash == UNSET_PASSWORD, User.active))}
         yield from (users[user_id] for user_id in batch if user_id in users)
-
-
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
-
-
-def password_token(user: User, secret_key: str) -> str:
-    """A signed token naming the account and its current auth version: it dies when the password is set."""
-    return _serializer(secret_key).dumps({"id": user.id, "v": user.auth_version})
-
-
-def user_for_token(session: Session, token: str, secret_key: str) -> User | None:
-    """The account a set-password token is for, if it is genuine, under 7 days old and not used yet."""
-    try:
-        payload: Any = _serializer(secret_key).loads(token, max_age=TOKEN_MAX_AGE)
-    except BadData:
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("id"), int):
-        return None
-    user = session.get(User, payload["id"])
-    if user is None or not user.active or user.auth_version != payload.get("v"):
-        return None
-    return user
