@@ -57,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     from .health import blueprint as health
     from .hr.views import blueprint as hr
     from .learning.views import blueprint as learn
+    from .people.import_views import blueprint as imports
     from .people.views import blueprint as admin
     from .sessions.mentor_views import blueprint as mentor
     from .sessions.views import blueprint as sessions
@@ -70,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(media)
     app.register_blueprint(admin)
     app.register_blueprint(hr)
+    app.register_blueprint(imports)
 
 
 def register_security(app: Flask) -> None:

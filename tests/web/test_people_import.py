@@ -312,7 +312,7 @@ def test_an_import_is_seen_only_by_the_person_who_sent_it(app, hr, db_session, p
 
 
 def test_every_link_is_in_the_download_while_the_page_shows_the_first_ones(hr, db_session, monkeypatch):
-    from app.hr import views
+    from app.people import import_views as views
 
     monkeypatch.setattr(views, "LINKS_SHOWN", 2)
     page = upload(hr, csv_bytes(GOOD))
