@@ -17,9 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, request
+from flask_wtf import FlaskForm
 from sqlalchemy import BigInteger, Integer, String, event
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
+from wtforms import TextAreaField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError as FieldValidationError
 
 from course.characters import CONTROL_CHARACTER_CLASS, code_point, forbidden_control_character
@@ -34,10 +37,10 @@ FIRST_REPORT_DAY = date(2000, 1, 1)
 PLANNING_YEARS = 2
 # Views that raise the upload limit before they read their form (the people import): reading it here first
 # would apply the platform's 1 MB limit to them. Their files are checked by their own parsers.
-OWN_UPLOAD_LIMIT_ENDPOINTS = frozenset({"hr.people_import"})
+OWN_UPLOAD_LIMIT_ENDPOINTS = frozenset({"imports.upload"})
 # Markdown sources go through the course parser, which names each line holding a control character.
 MARKDOWN_FIELDS = frozenset({("authoring.save", "source"), ("authoring.live_preview", "source")})
-# Fields of hand-written HTML forms (not in app.forms), by name, as their pages label them.
+# Fields of hand-written HTML forms (not FlaskForm classes), by name, as their pages label them.
 HTML_FIELD_LABELS = {"title": "Title", "module_id": "Id", "theme_id": "Theme", "source": "Markdown source"}
 
 
@@ -93,25 +96,26 @@ class FieldNames:
 
 @functools.cache
 def field_names() -> FieldNames:
-    """Every field of the forms in app.forms, with its label, and the multi-line ones (text areas)."""
-    # Imported here: app.forms uses this module's validators, so it cannot be imported at the top.
-    from flask_wtf import FlaskForm
-    from wtforms import TextAreaField
-    from wtforms.fields.core import UnboundField
-
-    from . import forms
-
+    """Every field of the platform's forms, with its label, and the multi-line ones (text areas)."""
     labels = dict(HTML_FIELD_LABELS)
     multi_line: set[str] = set()
-    for form_class in vars(forms).values():
-        if not (isinstance(form_class, type) and issubclass(form_class, FlaskForm)):
-            continue
+    for form_class in _form_classes():
         for name, unbound in vars(form_class).items():
             if isinstance(unbound, UnboundField):
                 labels.setdefault(name, str(unbound.args[0] if unbound.args else unbound.kwargs.get("label", name)))
                 if issubclass(unbound.field_class, TextAreaField):
                     multi_line.add(name)
     return FieldNames(labels, frozenset(multi_line))
+
+
+def _form_classes() -> Iterator[type[FlaskForm]]:
+    """Every form class of the platform: each area's forms module is imported with its views, before any request."""
+    pending = list(FlaskForm.__subclasses__())
+    while pending:
+        form_class = pending.pop()
+        pending.extend(form_class.__subclasses__())
+        if form_class.__module__.startswith("app."):
+            yield form_class
 
 
 def control_character_refusal() -> str | None:

@@ -10,11 +10,11 @@ from werkzeug.wrappers import Response
 
 from .. import statistics
 from ..extensions import db
-from ..forms import PersonForm, RoleForm
 from ..models import Role, User
 from ..security import role_required
 from ..sessions import figures as session_figures
 from ..sessions.booking import management_chain_of
+from .forms import PersonForm, RoleForm
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 

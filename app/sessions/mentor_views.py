@@ -19,7 +19,7 @@ from course.sessions import (
 )
 
 from ..extensions import db
-from ..forms import EmptyForm, MentorProfileForm, SessionForm
+from ..forms import EmptyForm
 from ..models import (
     Attendance,
     Booking,
@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..security import role_required, signed_in_user
 from .booking import SessionDetails, cancel_session, change_session, publish_session, record_attendance
+from .forms import MentorProfileForm, SessionForm
 
 blueprint = Blueprint("mentor", __name__, url_prefix="/mentor")
 MENTORING_ROLES = (Role.MENTOR, Role.ADMIN)

@@ -3,7 +3,7 @@
 Every rule of `app.url_map` is requested with every method it accepts, by a signed-in user of each role that
 reaches it and by an anonymous visitor, with what a careless or hostile user sends: ids past the database's range
 in the path, extreme dates, control characters, over-long text, wrong types, duplicated and unknown fields. Field
-names come from the forms of app/forms.py and from the HTML forms of the pages themselves, whose values give each
+names come from the forms of app/forms.py and each area's forms.py, and from the HTML forms of the pages themselves, whose values give each
 form a baseline to spoil one field at a time; so a new route or field is swept without being listed here.
 """
 
@@ -31,6 +31,9 @@ from wtforms import TextAreaField
 from wtforms.fields.core import UnboundField
 
 from app import forms
+from app.accounts import forms as account_forms
+from app.people import forms as people_forms
+from app.sessions import forms as session_forms
 from app.authoring.media import Upload, store_image
 from app.bounds import DATABASE_INT_MAX, DATABASE_INT_MIN
 from app.hr.stats import TABLE_NAMES
@@ -48,9 +51,9 @@ TABS_AND_LINE_BREAKS = "\t\n\r"
 # Markdown sources go to the course parser, which lists the lines holding control characters beside the source;
 # the people import checks its own file (not part of this sweep's promises, see OWN_CHECKS).
 MARKDOWN_FIELDS = frozenset({("authoring.save", "source"), ("authoring.live_preview", "source")})
-OWN_CHECKS = frozenset({"hr.people_import"})
+OWN_CHECKS = frozenset({"imports.upload"})
 # Refusals that keep something on purpose: a failed sign-in is counted, a draft that cannot be published is kept.
-KEPT_ON_REFUSAL = {"auth.login": {"login_failures"}, "authoring.save": {"module_revisions"}, "hr.people_import": {"people_imports"}}
+KEPT_ON_REFUSAL = {"auth.login": {"login_failures"}, "authoring.save": {"module_revisions"}, "imports.upload": {"people_imports"}}
 # Values for fields a page leaves empty, so that a form's baseline is valid and each spoiled field is the only fault.
 FIELD_HINTS = {
     "room": "Room 4.01",
@@ -100,11 +103,15 @@ ID_VALUES = (str(DATABASE_INT_MAX + 1), str(2**63), str(10**20), "9" * 5000)
 PATH_TEXTS = ("a\x00b", "\x1b[2J", "é" * 2000, "..", "%25", "１")
 
 
+FORM_MODULES = (forms, account_forms, people_forms, session_forms)
+
+
 def form_field_names() -> tuple[frozenset[str], frozenset[str]]:
-    """Every field of the forms in app/forms.py, and those that hold several lines (text areas)."""
+    """Every field of the forms in app/forms.py and each area's forms.py, and those that hold several lines (text areas)."""
     names: set[str] = set()
     multi_line: set[str] = set()
-    for form_class in vars(forms).values():
+    form_classes = [value for module in FORM_MODULES for value in vars(module).values()]
+    for form_class in form_classes:
         if isinstance(form_class, type) and issubclass(form_class, FlaskForm):
             for name, unbound in vars(form_class).items():
                 if isinstance(unbound, UnboundField):
