@@ -12,7 +12,7 @@ import logging
 from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import is_database_unavailable
@@ -41,7 +41,6 @@ DEFAULT_MESSAGES = {
     503: "It is very busy or restarting. Nothing was saved. Please try again in a few seconds.",
 }
 CSRF_MESSAGE = "For your security, this form had expired. Go back, reload the page and send it again."
-CSRF_QUIZ_MESSAGE = "For your security, the page had expired. Your answers are kept below: check them and submit the quiz again."
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int]:
@@ -51,6 +50,12 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     offer_retry = status == 503 and request.method == "GET"
     page = render_template("error.html", status=status, title=TITLES.get(status, "Error"), message=text, offer_retry=offer_retry)
     return page, status
+
+
+def render_expired_form() -> ResponseReturnValue:
+    """The 400 page for a form whose CSRF token had expired or was missing."""
+    db.discard_session()
+    return render_error(400, CSRF_MESSAGE)
 
 
 def render_failure(error: BaseException, *, already_logged: bool = False) -> ResponseReturnValue:
@@ -83,18 +88,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> ResponseReturnValue:
-        if request.endpoint == "learn.submit" and request.view_args:
-            from .learning.views import render_module_with_kept_answers
-
-            args = request.view_args
-            try:
-                return render_module_with_kept_answers(args["module_id"], args["quiz_id"], CSRF_QUIZ_MESSAGE, []), 400
-            except HTTPException:
-                pass  # an unknown module: the plain message below says what to do
-            except SQLAlchemyError as error:
-                return render_failure(error)
-        db.discard_session()
-        return render_error(400, CSRF_MESSAGE)
+        return render_expired_form()
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from course import AnswerError, MissingAnswersError, Quiz, RenderedModule
@@ -27,14 +31,16 @@ from course.progress import (
 from course.render import RenderedQuiz
 
 from ..bounds import database_int
+from ..errors import render_expired_form, render_failure
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, User, utcnow
 from ..security import signed_in_user
-from ..sessions.views import my_bookings_by_session, session_filters, unread_notifications, upcoming_bookings, upcoming_sessions
+from ..sessions.listing import my_bookings_by_session, session_filters, unread_notifications, upcoming_bookings, upcoming_sessions
 from .services import latest_attempts, load_outline, mark_done, open_module, parsed_revision, progress_records, submit_quiz
 
 blueprint = Blueprint("learn", __name__)
+CSRF_QUIZ_MESSAGE = "For your security, the page had expired. Your answers are kept below: check them and submit the quiz again."
 ANSWER_PREFIX = "q-"
 NON_ANSWER_FIELDS = frozenset({"csrf_token", "revision"})
 MODULE_PAGE_SESSIONS = 5
@@ -220,6 +226,20 @@ def _revision_seen(record: ModuleRecord, current: ModuleRevision) -> ModuleRevis
         return current
     seen = db.session.get(ModuleRevision, seen_id)
     return seen if seen is not None and seen.module_id == record.id and seen.published_at is not None else current
+
+
+@blueprint.errorhandler(CSRFError)
+def expired_quiz(_error: CSRFError) -> ResponseReturnValue:
+    """An expired quiz page shows the module again with the learner's answers kept; other forms get the usual page."""
+    if request.endpoint != "learn.submit" or not request.view_args:
+        return render_expired_form()
+    args = request.view_args
+    try:
+        return render_module_with_kept_answers(args["module_id"], args["quiz_id"], CSRF_QUIZ_MESSAGE, []), 400
+    except HTTPException:
+        return render_expired_form()  # an unknown module: the plain message says what to do
+    except SQLAlchemyError as error:
+        return render_failure(error)
 
 
 @blueprint.route("/modules/<module_id>/quizzes/<quiz_id>", methods=["POST"])
