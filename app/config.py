@@ -56,7 +56,7 @@ def load_config(instance_path: Path, mode: str | None = None, env: Mapping[str, 
         "SITES": sites,
         "QUEUE_URL": _queue_url(mode, instance_path, env),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        # Image uploads alone may be larger: up to this, plus the form around the file (app/media.py).
+        # Image uploads alone may be larger: up to this, plus the form around the file (app/authoring/media.py).
         "MEDIA_MAX_BYTES": MEDIA_MAX_BYTES,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -346,7 +346,7 @@ class LiveSession(Base):
     format: Mapped[SessionFormat] = mapped_column(enum_column(SessionFormat))
     capacity: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
-    # Kept by app.session_figures as attendance is recorded, so that the HR dashboard sums sessions without their bookings.
+    # Kept by app.sessions.figures as attendance is recorded, so that the HR dashboard sums sessions without their bookings.
     seats_attended: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     no_shows: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -432,7 +432,7 @@ class Booking(Base):
 
 
 class ReachedLearner(Base):
-    """A learner who attended a held session, once per site of the session's mentors (see app.session_figures).
+    """A learner who attended a held session, once per site of the session's mentors (see app.sessions.figures).
 
     The HR dashboard counts the distinct learners each site's mentors reached from this narrow table alone.
     """

@@ -571,7 +571,7 @@ def live_sessions(session: Session, filters: Filters) -> Table:
     def seats(column: Any) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((scheduled, column), else_=0)), 0)
 
-    # Each session carries its seats taken, attended and no-shows (see app.session_figures): no booking is read.
+    # Each session carries its seats taken, attended and no-shows (see app.sessions.figures): no booking is read.
     query = select(
         _count_if(_held(filters)),
         _count_if(and_(scheduled, LiveSession.starts_at >= filters.now)),
@@ -713,7 +713,7 @@ def _reached_cell(reached: int, wider: list[int]) -> Cell:
 
 def learners_reached(session: Session, filters: Filters) -> dict[str, int]:
     """Per mentors' site: the distinct learners who attended a session they led, held in the period."""
-    reached = ReachedLearner  # one row per learner, session attended and site of its mentors (see app.session_figures)
+    reached = ReachedLearner  # one row per learner, session attended and site of its mentors (see app.sessions.figures)
     conditions = [reached.starts_at < filters.now, _in_period(reached.starts_at, filters)]
     if filters.theme:
         conditions.append(reached.theme_id == filters.theme)
