@@ -32,12 +32,12 @@ from wtforms.fields.core import UnboundField
 
 from app import forms
 from app.accounts import forms as account_forms
-from app.people import forms as people_forms
-from app.sessions import forms as session_forms
 from app.authoring.media import Upload, store_image
 from app.bounds import DATABASE_INT_MAX, DATABASE_INT_MIN
 from app.hr.stats import TABLE_NAMES
 from app.models import Attendance, Base, Booking, BookingStatus, ModuleRecord, Role, User
+from app.people import forms as people_forms
+from app.sessions import forms as session_forms
 
 from ..conftest import PASSWORD, People, add_live_session, csrf_token
 
