@@ -9,11 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import defer
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from course import AnswerError, MissingAnswersError, Quiz, RenderedModule
+from course import AnswerError, MissingAnswersError, Quiz
 from course.grade import MAX_TEXT_ANSWER, Answer
 from course.progress import (
     ModuleStatus,
@@ -36,8 +37,18 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..models import ModuleRecord, ModuleRevision, QuizAttempt, ThemeRecord, User, utcnow
 from ..security import signed_in_user
-from ..sessions.listing import my_bookings_by_session, session_filters, unread_notifications, upcoming_bookings, upcoming_sessions
-from .services import latest_attempts, load_outline, mark_done, open_module, parsed_revision, progress_records, submit_quiz
+from ..sessions.listing import listed_sessions, session_filters, unread_notifications, upcoming_bookings
+from .services import (
+    CourseOutline,
+    latest_attempts,
+    load_outline,
+    mark_done,
+    open_module,
+    parsed_revision,
+    progress_records,
+    rendered_revision,
+    submit_quiz,
+)
 
 blueprint = Blueprint("learn", __name__)
 CSRF_QUIZ_MESSAGE = "For your security, the page had expired. Your answers are kept below: check them and submit the quiz again."
@@ -55,11 +66,20 @@ def get_theme_or_404(theme_id: str) -> ThemeRecord:
 
 
 def get_module_or_404(module_id: str) -> tuple[ModuleRecord, ModuleRevision]:
-    """The published module with this id and its current revision, or a 404 page."""
-    module = db.session.get(ModuleRecord, module_id)
-    if module is None or module.current_revision is None:
+    """The published module with this id and its current revision, or a 404 page; one query.
+
+    The revision's source and rendering are read only when this process has not parsed or rendered it yet.
+    """
+    row = db.session.execute(
+        select(ModuleRecord, ModuleRevision)
+        .join(ModuleRevision, ModuleRevision.id == ModuleRecord.current_revision_id)
+        .where(ModuleRecord.id == module_id)
+        .options(defer(ModuleRevision.source), defer(ModuleRevision.rendered))
+    ).first()
+    if row is None:
         abort(404, description="There is no such module. Choose one from the course page.")
-    return module, module.current_revision
+    module, revision = row
+    return module, revision
 
 
 def get_attempt_or_404(attempt_id: int, owner: User) -> QuizAttempt:
@@ -126,20 +146,21 @@ def theme_sessions(theme_id: str) -> str:
     """What a live mentor session on this theme covers, and the sessions open for booking."""
     theme = get_theme_or_404(theme_id)
     site, session_format = session_filters()
-    sessions = upcoming_sessions(db.session, utcnow(), current_app.config["SESSION_LISTING_WEEKS"], theme_id, site, session_format)
+    weeks = current_app.config["SESSION_LISTING_WEEKS"]
+    sessions, mine = listed_sessions(db.session, signed_in_user().id, utcnow(), weeks, theme_id, site, session_format)
     return render_template(
         "learn/sessions.html",
         theme=theme,
         sessions=sessions,
-        mine=my_bookings_by_session(db.session, signed_in_user().id),
+        mine=mine,
         selected={"site": site or "", "format": session_format.value if session_format else ""},
         sites=current_app.config["SITES"],
         form=EmptyForm(),
     )
 
 
-def _neighbours(module_id: str) -> tuple[Any, Any]:
-    modules = load_outline(db.session).modules
+def _neighbours(outline: CourseOutline, module_id: str) -> tuple[Any, Any]:
+    modules = outline.modules
     index = next((i for i, m in enumerate(modules) if m.id == module_id), None)
     if index is None:
         return None, None
@@ -155,25 +176,27 @@ def _render_module_page(
     kept_answers: dict[str, dict[str, Any]] | None = None,
     quiz_error: tuple[str, str, list[str]] | None = None,
 ) -> str:
-    progress = open_module(db.session, signed_in_user().id, module.id)
-    previous, following = _neighbours(module.id)
+    learner_id = signed_in_user().id
     site, session_format = session_filters()
+    progress = open_module(db.session, learner_id, module.id)
+    outline = load_outline(db.session)
+    previous, following = _neighbours(outline, module.id)
     weeks = current_app.config["SESSION_LISTING_WEEKS"]
+    sessions, mine = listed_sessions(db.session, learner_id, utcnow(), weeks, module.theme_id, site, session_format, MODULE_PAGE_SESSIONS)
     return render_template(
         "learn/module.html",
         module=module,
-        theme=db.session.get(ThemeRecord, module.theme_id),
-        rendered=RenderedModule.from_dict(revision.rendered),
+        theme=db.session.get(ThemeRecord, module.theme_id),  # loaded with the outline: no query
+        rendered=rendered_revision(revision),
         progress=progress,
-        attempts=latest_attempts(db.session, signed_in_user().id, module.id),
+        attempts=latest_attempts(db.session, learner_id, module.id),
         kept_answers=kept_answers or {},
         quiz_error=quiz_error,
         can_mark_done=not module.quiz_ids and progress.status is not ModuleStatus.COMPLETED,
         previous=previous,
         following=following,
-        form=EmptyForm(),
-        sessions=upcoming_sessions(db.session, utcnow(), weeks, module.theme_id, site, session_format)[:MODULE_PAGE_SESSIONS],
-        mine=my_bookings_by_session(db.session, signed_in_user().id),
+        sessions=sessions,
+        mine=mine,
         selected={"site": site or "", "format": session_format.value if session_format else ""},
         sites=current_app.config["SITES"],
     )
@@ -270,13 +293,13 @@ def attempt(attempt_id: int) -> str:
     revision = db.session.get(ModuleRevision, stored.revision_id)
     if revision is None:  # pragma: no cover - revisions are never deleted
         abort(404)
-    rendered = RenderedModule.from_dict(revision.rendered)
+    rendered = rendered_revision(revision)
     quiz = next((p for p in rendered.parts if isinstance(p, RenderedQuiz) and p.id == stored.quiz_id), None)
     if quiz is None:  # pragma: no cover - an attempt always names a quiz of its revision
         abort(404)
     parsed_quiz = parsed_revision(revision).quiz(stored.quiz_id)
     progress = progress_records(db.session, signed_in_user().id).get(module.id)
-    _, following = _neighbours(module.id)
+    _, following = _neighbours(load_outline(db.session), module.id)
     return render_template(
         "learn/result.html",
         attempt=stored,

@@ -5,23 +5,37 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import abort, request
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from course.sessions import SessionFormat
 
-from ..models import Booking, BookingStatus, LiveSession, Notification, SessionHost, SessionStatus, utcnow
+from ..models import Booking, BookingStatus, LiveSession, Notification, SessionHost, SessionStatus, User, utcnow
+from .booking import ACTIVE
 
 
-def upcoming_sessions(
-    session: Session, now: datetime, weeks: int, theme_id: str | None = None, site: str | None = None, session_format: SessionFormat | None = None
-) -> list[LiveSession]:
-    """Scheduled sessions from now to `weeks` ahead, soonest first, with their hosts loaded in one more query."""
+def listed_sessions(
+    session: Session,
+    learner_id: int,
+    now: datetime,
+    weeks: int,
+    theme_id: str | None = None,
+    site: str | None = None,
+    session_format: SessionFormat | None = None,
+    limit: int | None = None,
+) -> tuple[list[LiveSession], dict[int, Booking]]:
+    """Scheduled sessions from now to `weeks` ahead, soonest first, and the learner's active booking of each, by session id.
+
+    One query: the hosts and their names are joined in, and so is the learner's booking (at most one active booking
+    per learner and session, by a partial unique index).
+    """
     query = (
-        select(LiveSession)
+        select(LiveSession, Booking)
+        .outerjoin(Booking, and_(Booking.session_id == LiveSession.id, Booking.learner_id == learner_id, Booking.status.in_(ACTIVE)))
         .where(LiveSession.status == SessionStatus.SCHEDULED, LiveSession.starts_at > now, LiveSession.starts_at <= now + timedelta(weeks=weeks))
-        .options(selectinload(LiveSession.hosts).selectinload(SessionHost.mentor))
+        .options(joinedload(LiveSession.hosts).joinedload(SessionHost.mentor).load_only(User.id, User.name))
         .order_by(LiveSession.starts_at, LiveSession.id)
+        .limit(limit)
     )
     if theme_id:
         query = query.where(LiveSession.theme_id == theme_id)
@@ -29,7 +43,8 @@ def upcoming_sessions(
         query = query.where(LiveSession.site == site)
     if session_format:
         query = query.where(LiveSession.format == session_format)
-    return list(session.scalars(query))
+    rows = session.execute(query).unique().all()
+    return [live_session for live_session, _ in rows], {live_session.id: booking for live_session, booking in rows if booking is not None}
 
 
 def session_filters() -> tuple[str | None, SessionFormat | None]:
@@ -41,12 +56,11 @@ def session_filters() -> tuple[str | None, SessionFormat | None]:
     return site, SessionFormat(raw_format) if raw_format else None
 
 
-def my_bookings_by_session(session: Session, learner_id: int) -> dict[int, Booking]:
-    """The learner's active bookings, by session id, to show 'booked' or 'on the waiting list' in listings."""
-    rows = session.scalars(
-        select(Booking).where(Booking.learner_id == learner_id, Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)))
+def my_booking_of(session: Session, learner_id: int, session_id: int) -> Booking | None:
+    """The learner's active booking of one session, to show 'booked' or 'on the waiting list'."""
+    return session.scalar(
+        select(Booking).where(Booking.learner_id == learner_id, Booking.session_id == session_id, Booking.status.in_(ACTIVE))
     )
-    return {booking.session_id: booking for booking in rows}
 
 
 def upcoming_bookings(session: Session, learner_id: int) -> list[Booking]:
@@ -61,7 +75,7 @@ def upcoming_bookings(session: Session, learner_id: int) -> list[Booking]:
                 LiveSession.status == SessionStatus.SCHEDULED,
                 LiveSession.starts_at > utcnow(),
             )
-            .options(selectinload(Booking.session))
+            .options(contains_eager(Booking.session))
             .order_by(LiveSession.starts_at)
         )
     )

@@ -29,7 +29,7 @@ from ..notifications.calendar import invitation
 from ..security import signed_in_user
 from .booking import BookingError, FeedbackAnswers, book_seat, cancel_booking, record_feedback
 from .forms import FeedbackForm
-from .listing import my_bookings_by_session, session_filters, upcoming_sessions
+from .listing import listed_sessions, my_booking_of, session_filters
 
 blueprint = Blueprint("sessions", __name__)
 STATUS_FOR_REFUSAL = {"full": 409, "already_booked": 409, "overlap": 409, "too_many_bookings": 409}
@@ -62,13 +62,14 @@ def index() -> str:
     theme_id = request.args.get("theme") or None
     site, session_format = session_filters()
     themes = list(db.session.scalars(select(ThemeRecord).order_by(ThemeRecord.position)))
-    sessions = upcoming_sessions(db.session, utcnow(), current_app.config["SESSION_LISTING_WEEKS"], theme_id, site, session_format)
+    weeks = current_app.config["SESSION_LISTING_WEEKS"]
+    sessions, mine = listed_sessions(db.session, signed_in_user().id, utcnow(), weeks, theme_id, site, session_format)
     return render_template(
         "sessions/index.html",
         sessions=sessions,
         themes=themes,
         theme_titles={t.id: t.title for t in themes},
-        mine=my_bookings_by_session(db.session, signed_in_user().id),
+        mine=mine,
         selected={"theme": theme_id or "", "site": site or "", "format": session_format.value if session_format else ""},
         sites=current_app.config["SITES"],
         form=EmptyForm(),
@@ -82,7 +83,7 @@ def _render_detail(live_session: LiveSession, error: str | None = None) -> str:
         live_session=live_session,
         theme=db.session.get(ThemeRecord, live_session.theme_id),
         profiles=profiles,
-        mine=my_bookings_by_session(db.session, signed_in_user().id).get(live_session.id),
+        mine=my_booking_of(db.session, signed_in_user().id, live_session.id),
         error=error,
         form=EmptyForm(),
     )
