@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, contains_eager
 
+from ..bounds import database_int
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import (
@@ -17,17 +19,16 @@ from ..models import (
     BookingStatus,
     LiveSession,
     MentorProfile,
-    Notification,
     SessionFeedback,
-    SessionHost,
     SessionStatus,
     ThemeRecord,
     User,
     utcnow,
 )
 from ..notifications.calendar import invitation
+from ..notifications.inbox import latest_notifications, mark_read
 from ..security import signed_in_user
-from .booking import BookingError, FeedbackAnswers, book_seat, cancel_booking, record_feedback
+from .booking import ACTIVE, BookingError, FeedbackAnswers, book_seat, cancel_booking, record_feedback
 from .forms import FeedbackForm
 from .listing import listed_sessions, my_booking_of, session_filters
 
@@ -113,35 +114,61 @@ def book(session_id: int) -> ResponseReturnValue:
     return redirect(url_for("sessions.mine"))
 
 
+def my_bookings(session: Session, learner_id: int, now: datetime) -> tuple[list[Booking], list[Booking]]:
+    """The learner's bookings still to come (soonest first) and the sessions they held a seat in (latest booked first).
+
+    Cancelled bookings and cancelled sessions are left out in the query: a learner who booked and cancelled often
+    has a long history that this page never shows.
+    """
+    rows = session.scalars(
+        select(Booking)
+        .join(LiveSession, LiveSession.id == Booking.session_id)
+        .where(
+            Booking.learner_id == learner_id,
+            LiveSession.status == SessionStatus.SCHEDULED,
+            or_(
+                and_(Booking.status.in_(ACTIVE), LiveSession.starts_at > now),
+                and_(Booking.status == BookingStatus.CONFIRMED, LiveSession.starts_at <= now),
+            ),
+        )
+        .options(contains_eager(Booking.session))
+        .order_by(Booking.created_at.desc())
+    ).all()
+    upcoming = sorted((b for b in rows if b.session.starts_at > now), key=lambda b: b.session.starts_at)
+    past = [b for b in rows if b.session.starts_at <= now]
+    return upcoming, past
+
+
 @blueprint.route("/my-sessions")
 def mine() -> str:
-    """The learner's bookings, coming and past, and what changed lately."""
+    """The learner's bookings, coming and past, and what changed lately; reading it changes nothing."""
     user = signed_in_user()
-    bookings = list(
-        db.session.scalars(
-            select(Booking)
-            .where(Booking.learner_id == user.id)
-            .options(selectinload(Booking.session).selectinload(LiveSession.hosts).selectinload(SessionHost.mentor))
-            .order_by(Booking.created_at.desc())
-        )
-    )
-    now = utcnow()
-    upcoming = sorted(
-        (b for b in bookings if b.status is not BookingStatus.CANCELLED and b.session.starts_at > now and b.session.status is SessionStatus.SCHEDULED),
-        key=lambda b: b.session.starts_at,
-    )
-    past = [b for b in bookings if b.status is BookingStatus.CONFIRMED and b.session.starts_at <= now and b.session.status is SessionStatus.SCHEDULED]
-    notifications = list(
-        db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc()).limit(10))
-    )
-    db.session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=now))
-    themes = {t.id: t.title for t in db.session.scalars(select(ThemeRecord))}
+    upcoming, past = my_bookings(db.session, user.id, utcnow())
+    themes: dict[str, str] = dict(db.session.execute(select(ThemeRecord.id, ThemeRecord.title)).all())
     answered = set(
         db.session.scalars(select(SessionFeedback.booking_id).join(Booking, Booking.id == SessionFeedback.booking_id).where(Booking.learner_id == user.id))
     )
     return render_template(
-        "sessions/mine.html", upcoming=upcoming, past=past, notifications=notifications, themes=themes, answered=answered, form=EmptyForm()
+        "sessions/mine.html",
+        upcoming=upcoming,
+        past=past,
+        notifications=latest_notifications(db.session, user.id),
+        themes=themes,
+        answered=answered,
     )
+
+
+@blueprint.route("/notifications/read", methods=["POST"])
+def read_notifications() -> ResponseReturnValue:
+    """Mark the notifications the page showed as read, so that the home page stops listing them."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    through = request.form.get("through", type=database_int)
+    if through is None:
+        abort(400, description="Reload the page and press the button again.")
+    mark_read(db.session, signed_in_user().id, through)
+    back = url_for("learn.home") if request.form.get("back") == "home" else url_for("sessions.mine")
+    return redirect(back, 303)
 
 
 @blueprint.route("/bookings/<int:booking_id>/cancel", methods=["POST"])

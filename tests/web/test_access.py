@@ -51,6 +51,7 @@ ACTIONS = [
     "/admin/users/1/role",
     "/sessions/1/book",
     "/bookings/1/cancel",
+    "/notifications/read",
     "/mentor/sessions/1/cancel",
     "/authoring/modules/search-like-a-pro/images",
     "/authoring/modules",
