@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import defer
@@ -40,6 +41,7 @@ from ..security import signed_in_user
 from ..sessions.listing import listed_sessions, session_filters, unread_notifications, upcoming_bookings
 from .services import (
     CourseOutline,
+    RevisionCache,
     latest_attempts,
     load_outline,
     mark_done,
@@ -159,6 +161,17 @@ def theme_sessions(theme_id: str) -> str:
     )
 
 
+def _render_questions(revision: ModuleRevision) -> dict[str, Markup]:
+    """Each quiz's questions as shown with nothing answered: the same for every learner, so made once per revision."""
+    quizzes = [part for part in rendered_revision(revision).parts if isinstance(part, RenderedQuiz)]
+    template = "learn/_quiz_questions.html"
+    # A rendered template: Jinja has escaped everything in it already.
+    return {quiz.id: Markup(render_template(template, quiz=quiz, kept={}, quiz_error=None)) for quiz in quizzes}  # noqa: S704
+
+
+_questions_html = RevisionCache(_render_questions)
+
+
 def _neighbours(outline: CourseOutline, module_id: str) -> tuple[Any, Any]:
     modules = outline.modules
     index = next((i for i, m in enumerate(modules) if m.id == module_id), None)
@@ -188,6 +201,7 @@ def _render_module_page(
         module=module,
         theme=db.session.get(ThemeRecord, module.theme_id),  # loaded with the outline: no query
         rendered=rendered_revision(revision),
+        questions_html=_questions_html.get(revision),
         progress=progress,
         attempts=latest_attempts(db.session, learner_id, module.id),
         kept_answers=kept_answers or {},
