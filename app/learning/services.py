@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, load_only
 
@@ -36,15 +36,22 @@ class CourseOutline:
         return [m for m in self.modules if m.theme == theme_id]
 
 
+# Built once: every learner's page runs these, and building a statement costs about as much as running it.
+OUTLINE = (
+    select(ThemeRecord, ModuleRecord.id, ModuleRecord.title, ModuleRecord.minutes, ModuleRecord.quiz_ids)
+    .outerjoin(ModuleRecord, and_(ModuleRecord.theme_id == ThemeRecord.id, ModuleRecord.current_revision_id.is_not(None)))
+    # Pages list themes by title and summary: their introduction and source stay in the database.
+    .options(load_only(ThemeRecord.id, ThemeRecord.title, ThemeRecord.position, ThemeRecord.summary))
+    .order_by(ThemeRecord.position, ModuleRecord.position)
+)
+PROGRESS = select(
+    ModuleProgress.module_id, ModuleProgress.status, ModuleProgress.last_viewed_at, ModuleProgress.completed_at, ModuleProgress.best_score
+).where(ModuleProgress.user_id == bindparam("user_id"))
+
+
 def load_outline(session: Session) -> CourseOutline:
     """Themes and published modules in course order, from one query over both tables."""
-    rows = session.execute(
-        select(ThemeRecord, ModuleRecord.id, ModuleRecord.title, ModuleRecord.minutes, ModuleRecord.quiz_ids)
-        .outerjoin(ModuleRecord, and_(ModuleRecord.theme_id == ThemeRecord.id, ModuleRecord.current_revision_id.is_not(None)))
-        # Pages list themes by title and summary: their introduction and source stay in the database.
-        .options(load_only(ThemeRecord.id, ThemeRecord.title, ThemeRecord.position, ThemeRecord.summary))
-        .order_by(ThemeRecord.position, ModuleRecord.position)
-    ).all()
+    rows = session.execute(OUTLINE).all()
     themes = list(dict.fromkeys(theme for theme, *_ in rows))
     outlines = [
         ModuleOutline(module_id, theme.id, title, minutes, tuple(quiz_ids))
@@ -56,13 +63,7 @@ def load_outline(session: Session) -> CourseOutline:
 
 def progress_records(session: Session, user_id: int) -> dict[str, ProgressRecord]:
     """A learner's progress, by module id."""
-    progress = ModuleProgress
-    rows = session.execute(
-        select(progress.module_id, progress.status, progress.last_viewed_at, progress.completed_at, progress.best_score).where(
-            progress.user_id == user_id
-        )
-    )
-    return {row.module_id: ProgressRecord(*row) for row in rows}
+    return {row.module_id: ProgressRecord(*row) for row in session.execute(PROGRESS, {"user_id": user_id})}
 
 
 class RevisionCache(Generic[T]):

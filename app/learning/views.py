@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import defer
 from werkzeug.datastructures import MultiDict
@@ -59,6 +59,15 @@ NON_ANSWER_FIELDS = frozenset({"csrf_token", "revision"})
 MODULE_PAGE_SESSIONS = 5
 
 
+# Built once, as every module page and quiz submission runs it.
+PUBLISHED_MODULE = (
+    select(ModuleRecord, ModuleRevision)
+    .join(ModuleRevision, ModuleRevision.id == ModuleRecord.current_revision_id)
+    .where(ModuleRecord.id == bindparam("module_id"))
+    .options(defer(ModuleRevision.source), defer(ModuleRevision.rendered))
+)
+
+
 def get_theme_or_404(theme_id: str) -> ThemeRecord:
     """The theme with this id, or a 404 page."""
     theme = db.session.get(ThemeRecord, theme_id)
@@ -72,12 +81,7 @@ def get_module_or_404(module_id: str) -> tuple[ModuleRecord, ModuleRevision]:
 
     The revision's source and rendering are read only when this process has not parsed or rendered it yet.
     """
-    row = db.session.execute(
-        select(ModuleRecord, ModuleRevision)
-        .join(ModuleRevision, ModuleRevision.id == ModuleRecord.current_revision_id)
-        .where(ModuleRecord.id == module_id)
-        .options(defer(ModuleRevision.source), defer(ModuleRevision.rendered))
-    ).first()
+    row = db.session.execute(PUBLISHED_MODULE, {"module_id": module_id}).first()
     if row is None:
         abort(404, description="There is no such module. Choose one from the course page.")
     module, revision = row
