@@ -164,7 +164,7 @@ def _take_seat_or_queue(session: Session, learner: User, live_session: LiveSessi
             session.flush()
     except IntegrityError as error:
         raise BookingError(Refusal.ALREADY_BOOKED, Refusal.ALREADY_BOOKED.message()) from error
-    session.refresh(live_session)
+    session.refresh(live_session, ["seats_taken"])  # the only column changed behind the ORM: hosts stay loaded
     return booking
 
 
@@ -197,7 +197,7 @@ def cancel_booking(session: Session, learner: User, booking: Booking, now: datet
             "Your booking is cancelled. Your seat is free for a colleague.",
         )
         _promote_from_waiting_list(session, live_session, now)
-    session.refresh(live_session)
+    session.refresh(live_session, ["seats_taken"])  # the only column changed behind the ORM: hosts stay loaded
 
 
 def _promote_from_waiting_list(session: Session, live_session: LiveSession, now: datetime) -> None:
