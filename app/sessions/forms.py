@@ -28,6 +28,17 @@ from ..forms import (
 from ..models import LiveSession
 
 
+class MentorsField(SelectMultipleField):
+    """Mentors chosen from a list, by id; anything that is not an id says to choose from the list."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """The chosen ids, or a plain message when one of them is not a number."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Choose the co-hosts from the list of mentors.") from error
+
+
 class SessionForm(FlaskForm):
     """A mentor publishes or changes a live session; times are entered in the site's time zone."""
 
@@ -48,7 +59,8 @@ class SessionForm(FlaskForm):
     room = StringField("Room", validators=[Optional(), FitsIn(column_length(LiveSession.room))])
     video_url = StringField("Video link (instead of a room)", validators=[Optional(), FitsIn(column_length(LiveSession.video_url))])
     note = TextAreaField("Note for participants (optional)", validators=[Optional(), FitsIn(NOTE_MAX)])
-    co_hosts = SelectMultipleField("Co-hosting mentors (group sessions, up to two)", coerce=int, validators=[Optional()])
+    # No Optional(): it would clear the error of a value that is not a mentor, and leave no list at all.
+    co_hosts = MentorsField("Co-hosting mentors (group sessions, up to two)", coerce=int)
 
     def __init__(self, themes: list[tuple[str, str]], sites: tuple[str, ...], mentors: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -313,6 +313,7 @@ def test_a_mentor_publishes_a_session_entered_in_paris_time_and_stored_in_utc(ap
         ({"site": "", "room": ""}, "Give a site and a room, or a video link."),
         ({"video_url": "javascript:alert(1)", "site": "", "room": ""}, "A video link starts with https://."),
         ({"day": "not a date"}, "Not a valid date value."),
+        ({"co_hosts": ""}, "Choose the co-hosts from the list of mentors."),
     ],
 )
 def test_bad_session_data_gives_400_with_a_clear_message_and_saves_nothing(app, people, mentor, db_session, overrides, message):
