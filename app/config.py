@@ -73,8 +73,8 @@ def load_config(instance_path: Path, mode: str | None = None, env: Mapping[str, 
         "BOOKING_MAX_UPCOMING": int(env.get("SPEAK_DIGITAL_BOOKING_MAX_UPCOMING", "5")),
         "SESSION_LISTING_WEEKS": int(env.get("SPEAK_DIGITAL_SESSION_LISTING_WEEKS", "8")),
         "TIME_ZONE": env.get("SPEAK_DIGITAL_TIME_ZONE", "Europe/Paris"),
-        # After a change of course, learners are moved to it in a background thread; tests move them at once.
-        "STATISTICS_CATCH_UP": env.get("SPEAK_DIGITAL_STATISTICS_CATCH_UP", "inline" if mode == "testing" else "background"),
+        # How far behind the records the HR figures may be, in seconds: the refresh job runs often enough to keep to it.
+        "FIGURES_MAX_AGE": int(env.get("SPEAK_DIGITAL_FIGURES_MAX_AGE", "120")),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("SPEAK_DIGITAL_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("SPEAK_DIGITAL_LOGIN_MAX_FAILURES_PER_ADDRESS", "30")),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("SPEAK_DIGITAL_LOGIN_WINDOW", "900")),

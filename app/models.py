@@ -7,14 +7,13 @@ re-imported or edited without touching what learners did.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -73,6 +72,9 @@ def enum_column(enum_type: type[enum.Enum]) -> Enum:
 ContentId = Annotated[str, mapped_column(String(60))]
 Timestamp = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
 OptionalTimestamp = Annotated[datetime | None, mapped_column(UTCDateTime())]
+# When a row was last written, by any ORM insert or update, bulk ones included: the HR figures' refresh finds the
+# learners who changed by it. Rows written before the column existed have none; the full refresh counts them.
+ChangedAt = Annotated[datetime | None, mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, index=True)]
 
 
 class Base(DeclarativeBase):
@@ -91,22 +93,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-# What the HR dashboard reads of each active learner (see app.statistics.learners()). The condition spells out
-# app.statistics.is_learner(), so that PostgreSQL uses the partial indexes below for the queries built from it.
-LEARNER_FIGURES = ["birth_year", "created_at", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at"]
-ACTIVE_LEARNERS = "role = 'learner' AND active IS true"
-
-
 class User(UserMixin, Base):
     """A person with an account; every role can also take the course."""
 
     __tablename__ = "users"
-    # The HR dashboard groups active learners by site, department, age band and progress summary, narrowed by site or
-    # by department: on PostgreSQL these two indexes hold all of it, so it reads them alone, never the wider table.
-    __table_args__ = (
-        Index("ix_learners_by_site", "site", "department", postgresql_include=LEARNER_FIGURES, postgresql_where=text(ACTIVE_LEARNERS)),
-        Index("ix_learners_by_department", "department", "site", postgresql_include=LEARNER_FIGURES, postgresql_where=text(ACTIVE_LEARNERS)),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -122,14 +112,7 @@ class User(UserMixin, Base):
     auth_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[Timestamp]
     last_login_at: Mapped[OptionalTimestamp]
-    # The learner's progress through the published course in one row, kept by app.statistics wherever progress is
-    # recorded: the HR dashboard groups learners from this table alone, without reading their progress rows.
-    first_opened_at: Mapped[OptionalTimestamp]
-    last_viewed_at: Mapped[OptionalTimestamp]
-    modules_done: Mapped[int] = mapped_column(default=0, server_default=text("0"))
-    last_completed_at: Mapped[OptionalTimestamp]
-    # The version of the course this person's events are counted under in the rollups (see app.statistics).
-    statistics_version: Mapped[int | None] = mapped_column(index=True)
+    updated_at: Mapped[ChangedAt]
 
     @property
     def is_active(self) -> bool:
@@ -234,6 +217,7 @@ class ModuleProgress(Base):
     last_viewed_at: Mapped[Timestamp]
     completed_at: Mapped[OptionalTimestamp]
     best_score: Mapped[int | None]
+    updated_at: Mapped[ChangedAt]
 
 
 class QuizAttempt(Base):
@@ -261,42 +245,8 @@ class QuizAttempt(Base):
     # The learner's first attempt at this quiz: the first-try pass rate counts these.
     first_try: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[Timestamp]
-
-
-class DailyCount(Base):
-    """How many times a learning event happened on one day, for everyone, one site or one department: the HR rollup.
-
-    `site` and `department` name the learners counted: both empty for everyone, one of them set for a site's or a
-    department's learners (see app.statistics.FAMILIES). `measure` names the event (a module opened, a theme
-    completed, a first-try answer, a questionnaire answer...), `subject` the module or theme, `detail` the question or
-    the tenths of days a completion took; `total` sums a value (scores, passes, right answers, yes answers) over the
-    `n` events. Kept exact by applying each learner's change as a difference (see app.statistics).
-    """
-
-    __tablename__ = "daily_counts"
-    # The dashboard reads n and total from the key's index alone (an index-only scan on PostgreSQL).
-    __table_args__ = (
-        PrimaryKeyConstraint("site", "department", "measure", "subject", "detail", "day", postgresql_include=["n", "total"]),
-    )
-
-    site: Mapped[str] = mapped_column(String(80), primary_key=True)
-    department: Mapped[str] = mapped_column(String(120), primary_key=True)
-    measure: Mapped[str] = mapped_column(String(30), primary_key=True)
-    subject: Mapped[ContentId] = mapped_column(primary_key=True)
-    detail: Mapped[ContentId] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    n: Mapped[int]
-    total: Mapped[int]
-
-
-class StatisticsState(Base):
-    """The rollups' bookkeeping: the version of the course they count, and each version's modules (see app.statistics)."""
-
-    __tablename__ = "statistics_state"
-
-    name: Mapped[str] = mapped_column(String(30), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[Timestamp]
+    # Its answers (QuestionAnswer) are written with it and never alone: this marks the learner for both.
+    updated_at: Mapped[ChangedAt]
 
 
 class LoginFailure(Base):
@@ -426,6 +376,7 @@ class Booking(Base):
     created_at: Mapped[Timestamp]
     confirmed_at: Mapped[OptionalTimestamp]
     cancelled_at: Mapped[OptionalTimestamp]
+    updated_at: Mapped[ChangedAt]
 
     session: Mapped[LiveSession] = relationship()
     learner: Mapped[User] = relationship()
@@ -494,6 +445,7 @@ class SessionFeedback(Base):
     would_recommend: Mapped[bool]
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[Timestamp]
+    updated_at: Mapped[ChangedAt]
 
 
 class QuestionAnswer(Base):

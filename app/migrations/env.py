@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from app.db import make_engine
+from app.hr import models as hr_models  # noqa: F401 - the HR wing's tables belong to the same metadata
 from app.models import Base
 
 config = context.config
