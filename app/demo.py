@@ -13,7 +13,6 @@ from course import QuestionKind, Quiz
 from course.grade import Answer
 from course.sessions import SessionDraft, SessionFormat, local_to_utc
 
-from . import statistics
 from .learning.services import load_outline, open_module, parsed_revision, progress_records, submit_quiz
 from .models import LiveSession, MentorProfile, ModuleRecord, Role, SessionHost, User
 from .security import hash_password
@@ -51,7 +50,6 @@ def ensure_demo_accounts(session: Session) -> list[DemoAccount]:
         user.active = True
         people.append(user)
     session.flush()
-    statistics.count_new_people(session, [user.id for user in people])
     _give_learner_some_progress(session)
     _publish_demo_sessions(session)
     return list(DEMO_ACCOUNTS)

@@ -8,7 +8,6 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from .. import statistics
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Role, User, utcnow
@@ -100,7 +99,6 @@ def register() -> ResponseReturnValue:
     )
     db.session.add(user)
     db.session.flush()
-    statistics.count_new_people(db.session, [user.id])
     session.clear()
     login_user(user)
     flash(f"Welcome, {user.name}! Your account is ready. Start with the first theme below.", "success")

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from course import Catalog, Module, Theme, render_markdown, render_module
 from course.catalog import THEME_FILE
 
-from .. import statistics
 from ..models import ModuleRecord, ModuleRevision, RevisionOrigin, ThemeRecord, utcnow
 
 MODULE_HREF = "/modules/{id}"
@@ -69,7 +68,6 @@ def import_catalog(session: Session, catalog: Catalog, force: bool = False) -> I
         outcome = _import_module(session, module, force)
         getattr(report, outcome).append(module.id)
     session.flush()
-    statistics.ensure_current(session)
     return report
 
 

@@ -20,7 +20,6 @@ from course.catalog import MODULE_LINK_RE
 from course.frontmatter import is_slug
 from course.parse import MAX_ORDER, MAX_TITLE_CHARS
 
-from .. import statistics
 from ..models import ModuleRecord, ModuleRevision, QuestionAnswer, RevisionOrigin, ThemeRecord, User, utcnow
 from .content import MODULE_HREF, copy_outline, source_digest
 
@@ -99,12 +98,8 @@ def save_draft(session: Session, author: User, record: ModuleRecord, source: str
     return revision, True
 
 
-def publish(session: Session, record: ModuleRecord, revision: ModuleRevision) -> bool:
-    """Make a valid revision the one learners see; a revision with problems is refused.
-
-    True when this changed the course the HR figures count (a module published for the first time), so that
-    learners must be moved to it (see statistics.ensure_current).
-    """
+def publish(session: Session, record: ModuleRecord, revision: ModuleRevision) -> None:
+    """Make a valid revision the one learners see; a revision with problems is refused."""
     if revision.module_id != record.id:
         raise AuthoringError("This revision belongs to another module.")
     if revision.problems:
@@ -116,8 +111,6 @@ def publish(session: Session, record: ModuleRecord, revision: ModuleRevision) ->
     record.current_revision = revision
     revision.published_at = utcnow()
     session.flush()
-    # A module published for the first time changes what "completed the theme" means for everyone.
-    return statistics.ensure_current(session)
 
 
 def restore(session: Session, author: User, record: ModuleRecord, number: int) -> ModuleRevision:

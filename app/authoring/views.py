@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from course import Problem, RenderedModule
 from course.parse import MAX_SOURCE_CHARS, prepare_source
 
-from .. import statistics_runner
 from ..bounds import database_int
 from ..extensions import db
 from ..learning.services import parsed_revision
@@ -149,8 +148,7 @@ def save(module_id: str) -> ResponseReturnValue:
             flash("The draft has problems, listed beside the source. It cannot be published until they are fixed.", "error")
         return redirect(url_for("authoring.edit", module_id=record.id)), 303
     try:
-        if publish(db.session, record, revision):
-            statistics_runner.catch_up_after_commit()
+        publish(db.session, record, revision)
     except AuthoringError as error:
         db.keep_changes_on_error()  # the draft is the mentor's work: keep it, refuse only the publishing
         flash(f"Saved as a draft, not published: {error}", "error")

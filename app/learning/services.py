@@ -18,7 +18,6 @@ from course.grade import Answer
 from course.progress import ModuleOutline, ModuleStatus, is_module_passed
 from course.progress import ModuleRecord as ProgressRecord
 
-from .. import statistics
 from ..models import ModuleProgress, ModuleRecord, ModuleRevision, QuestionAnswer, QuizAttempt, ThemeRecord, utcnow
 
 T = TypeVar("T")
@@ -147,12 +146,8 @@ def open_module(session: Session, user_id: int, module_id: str) -> ModuleProgres
     """Record that a learner opened a module: not started becomes in progress; the last view is now."""
     row = _record_view(session, user_id, module_id)
     if row is not None:
-        # A later visit changes no event the rollups count, only the learner's last visit.
-        statistics.refresh_learner_summary(session, [user_id])
         return row
-    with statistics.tracking(session, [user_id]):
-        row = _record_first_view(session, user_id, module_id)
-    return row
+    return _record_first_view(session, user_id, module_id)
 
 
 def _complete(row: ModuleProgress) -> None:
@@ -166,8 +161,7 @@ def submit_quiz(
     session: Session, user_id: int, module: ModuleRecord, revision: ModuleRevision, quiz_id: str, answers: Mapping[str, Answer]
 ) -> tuple[QuizAttempt, QuizResult]:
     """Grade an attempt, store it whole, and update the learner's best score and completion."""
-    with statistics.tracking(session, [user_id]):
-        return _submit_quiz(session, user_id, module, revision, quiz_id, answers)
+    return _submit_quiz(session, user_id, module, revision, quiz_id, answers)
 
 
 @dataclass(frozen=True)
@@ -260,9 +254,8 @@ def answer_key(quiz: Quiz, question_id: str, given: tuple[str, ...]) -> str:
 
 def mark_done(session: Session, user_id: int, module: ModuleRecord) -> ModuleProgress:
     """Complete a module without a quiz."""
-    with statistics.tracking(session, [user_id]):
-        row = _progress_row(session, user_id, module.id)
-        _complete(row)
+    row = _progress_row(session, user_id, module.id)
+    _complete(row)
     return row
 
 

@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from .. import statistics
 from ..accounts.tokens import UNSET_PASSWORD
 from ..forms import is_email_address
 from ..models import Role, User
@@ -352,26 +351,23 @@ def _upsert(session: Session, rows: Sequence[PersonRow], ids: dict[str, int], re
     """Create or update these people, managers aside; new accounts' ids are added to `ids`."""
     known = [ids[row.email] for row in rows if row.email in ids]
     users = {u.email.lower(): u for u in session.scalars(select(User).where(User.id.in_(known)))} if known else {}
-    # Someone who becomes, or stops being, a learner enters or leaves the programme's figures; someone who moves
-    # takes their figures to their new site and department.
+    # A mentor who moves takes the learners they reached to their new site.
     moving = [
         users[row.email].id
         for row in rows
         if row.email in users and (users[row.email].role, users[row.email].site, users[row.email].department) != (row.role, row.site, row.department)
     ]
     created: list[User] = []
-    with statistics.tracking(session, moving):
-        for row in rows:
-            user = users.get(row.email)
-            if user is None:
-                user = User(email=row.email, password_hash=UNSET_PASSWORD, auth_version=1, active=True)
-                session.add(user)
-                users[row.email] = user
-                created.append(user)
-            user.name, user.site, user.department, user.birth_year, user.role = row.name, row.site, row.department, row.birth_year, row.role
-        session.flush()
-    session_figures.refresh_for_mentors(session, moving)  # the learners mentors reached count for their new site
-    statistics.count_new_people(session, [user.id for user in created])
+    for row in rows:
+        user = users.get(row.email)
+        if user is None:
+            user = User(email=row.email, password_hash=UNSET_PASSWORD, auth_version=1, active=True)
+            session.add(user)
+            users[row.email] = user
+            created.append(user)
+        user.name, user.site, user.department, user.birth_year, user.role = row.name, row.site, row.department, row.birth_year, row.role
+    session.flush()
+    session_figures.refresh_for_mentors(session, moving)
     ids.update((user.email, user.id) for user in created)
     new = {user.id for user in created}
     result.created.extend(user.id for user in created)

@@ -8,7 +8,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from .. import statistics
 from ..extensions import db
 from ..models import Role, User
 from ..security import role_required
@@ -41,8 +40,7 @@ def set_role(user_id: int) -> Response:
     new_role = Role(form.role.data)
     if person.id == current_user.id and new_role is not Role.ADMIN:
         abort(400, description="You cannot remove your own administrator role. Ask another administrator.")
-    with statistics.tracking(db.session, [person.id]):  # who counts as a learner changes the figures
-        person.role = new_role
+    person.role = new_role
     flash(f"{person.name} is now {new_role.value}.", "success")
     return redirect(url_for("admin.users"))
 
@@ -69,9 +67,8 @@ def edit_person(user_id: int) -> ResponseReturnValue:
         form.manager_email.errors = [f"{manager.name} reports to {person.name}: this would make a loop in the management chain."]
     if form.manager_email.errors:
         return render_template("admin/person.html", form=form, person=person), 400
-    with statistics.tracking(db.session, [person.id]):  # the site's and department's figures change with the person
-        person.site = form.site.data or person.site
-        person.department = (form.department.data or "").strip() or None
+    person.site = form.site.data or person.site
+    person.department = (form.department.data or "").strip() or None
     session_figures.refresh_for_mentors(db.session, [person.id])  # the learners they reached count for their new site
     person.manager_id = manager.id if manager else None
     flash(f"{person.name}'s details are saved.", "success")

@@ -27,7 +27,6 @@ from course.sessions import (
     management_chain,
 )
 
-from .. import statistics
 from ..db import rowcount
 from ..models import Attendance, Booking, BookingStatus, LiveSession, SessionFeedback, SessionHost, SessionStatus, User, utcnow
 from ..notifications.events import tell
@@ -357,7 +356,7 @@ def record_feedback(session: Session, booking: Booking, answers: FeedbackAnswers
         comment=answers.comment,
     )
     try:
-        with statistics.tracking(session, [booking.learner_id]), session.begin_nested():
+        with session.begin_nested():
             session.add(feedback)
             session.flush()
     except IntegrityError as error:
