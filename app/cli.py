@@ -14,16 +14,17 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import run_simple
 
 from course import ContentError, load_catalog
 
-from . import create_app, statistics
+from . import create_app
 from .authoring.content import ExportError, export_course, import_catalog
 from .config import ConfigError
 from .demo import ensure_demo_accounts
 from .extensions import db
+from .hr import jobs as hr_jobs
+from .hr import refresh as hr_refresh
 from .jobs import IMMEDIATE, queue
 from .migrate import current_revision, upgrade
 from .models import Role, User
@@ -57,15 +58,7 @@ def _import_content(directory: Path, force: bool = False) -> str:
         raise click.ClickException("The course has problems; nothing was imported:\n" + str(error)) from error
     report = import_catalog(db.session, catalog, force=force)
     db.session.commit()
-    _move_learners_to_the_course()
     return report.summary()
-
-
-def _move_learners_to_the_course() -> None:
-    """After a change of course, count everyone's events under it (see statistics.catch_up)."""
-    moved = statistics.catch_up(sessionmaker(_engine(), expire_on_commit=False))
-    if moved:
-        click.echo(f"HR statistics: {moved} {'person' if moved == 1 else 'people'} now counted under the published course.")
 
 
 @main.group("db")
@@ -79,12 +72,6 @@ def db_upgrade() -> None:
     """Bring the database schema up to date."""
     upgrade(_engine())
     click.echo(f"Database schema at revision {current_revision(_engine())}.")
-    first_build = statistics.counted_version(db.session) is None
-    statistics.ensure_current(db.session)
-    db.session.commit()
-    if first_build:
-        click.echo("HR statistics built for the published course.")
-    _move_learners_to_the_course()
 
 
 @main.group("content")
@@ -135,10 +122,25 @@ def users_create(email: str, name: str, site: str, department: str | None, role:
         raise click.ClickException("The password must have at least 10 characters.")
     user = User(email=email, name=name, site=site, department=department, role=Role(role), password_hash=hash_password(password))
     db.session.add(user)
-    db.session.flush()
-    statistics.count_new_people(db.session, [user.id])
     db.session.commit()
     click.echo(f"Created {role} account for {name} <{email}>.")
+
+
+@main.group("statistics")
+def statistics_group() -> None:
+    """The HR figures."""
+
+
+@statistics_group.command("refresh")
+@click.option("--changed", is_flag=True, help="Only recompute the learners who changed since the last refresh.")
+@with_appcontext
+def statistics_refresh(changed: bool) -> None:
+    """Recompute the HR figures from what is recorded, from scratch (the nightly job does the same)."""
+    outcome = hr_jobs.run_once(hr_refresh.refresh if changed else hr_refresh.full_refresh)
+    if outcome is None:
+        raise click.ClickException("A refresh of the HR figures is already under way: try again once it is done.")
+    kind = "Full refresh" if outcome.full else "Refresh"
+    click.echo(f"{kind} of the HR figures: {outcome.learners} learner(s) counted, figures as of {outcome.as_of:%Y-%m-%d %H:%M:%S} UTC.")
 
 
 main.add_command(send_reminders_command)
@@ -190,7 +192,7 @@ def _start_worker() -> subprocess.Popen[bytes]:
 @click.option("--workers", default=2, show_default=True, type=int, help="How many jobs this process runs at once.")
 @with_appcontext
 def worker(workers: int) -> None:
-    """Run the background jobs (people imports) from the queue until stopped; run as many as you like, on any host."""
+    """Run the background jobs (people imports, e-mail, reminders, HR figures) until stopped; run as many as you like, on any host."""
     if queue.url == IMMEDIATE:
         raise click.ClickException("This configuration runs every job at once, in the process that asks for it: there is no queue to work on.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

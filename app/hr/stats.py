@@ -25,23 +25,21 @@ from sqlalchemy.orm import Session, aliased
 from course.progress import ModuleStatus
 from course.sessions import SessionFormat
 
-from .. import statistics
 from ..models import (
     Booking,
     BookingStatus,
-    DailyCount,
     LiveSession,
     ModuleProgress,
     ModuleRecord,
     ReachedLearner,
-    SessionFeedback,
     SessionHost,
     SessionStatus,
     ThemeRecord,
     User,
     utcnow,
 )
-from . import privacy
+from . import privacy, rollups
+from .models import Contribution, CountedLearner, DailyCount
 from .privacy import ALL, WITHHELD, row_marker
 from .sql import YearMonth
 
@@ -105,12 +103,12 @@ BASE_NOTE = (
 BaseKey = tuple[str, str, str]  # measure, subject, detail: one base of a row of the learning tables
 # The counts the learning tables' rows are over: each learner counts once per subject, so two views differ by learners.
 BASE_MEASURES = (
-    statistics.THEME_STARTED,
-    statistics.QUIZ_TRIED,
-    statistics.MODULE_OPENED,
-    statistics.FIRST_TRIES,
-    statistics.ATTEMPTS,
-    statistics.FIRST_TRY_ANSWERS,
+    rollups.THEME_STARTED,
+    rollups.QUIZ_TRIED,
+    rollups.MODULE_OPENED,
+    rollups.FIRST_TRIES,
+    rollups.ATTEMPTS,
+    rollups.FIRST_TRY_ANSWERS,
 )
 
 
@@ -128,10 +126,10 @@ def _organisation(session: Session, filters: Filters) -> dict[privacy.Leaf, int]
     """The learners of every site, department and age band at the period's end, whatever this view narrows to."""
     if not (filters.site or filters.department):
         return {(g.site, g.department, g.age_band): g.learners for g in learner_groups(session, filters)}  # the page's own query
-    people = statistics.learners()
-    department = func.coalesce(people.c.department, NO_DEPARTMENT)
-    band = _age_band(people, filters.as_of.year)
-    query = select(people.c.site, department, band, func.count()).group_by(people.c.site, department, band)
+    people = CountedLearner
+    department = func.coalesce(people.department, NO_DEPARTMENT)
+    band = _age_band(people.birth_year, filters.as_of.year)
+    query = select(people.site, department, band, func.count()).group_by(people.site, department, band)
     return {(str(site), str(dept), str(age)): _int(n) for site, dept, age, n in session.execute(query)}
 
 
@@ -180,13 +178,13 @@ def _count_bases(session: Session, views: list[Filters]) -> list[dict[BaseKey, i
 
     rolled_up = [(site, department) for site, department in places if not (site and department)]
     if rolled_up:
-        family = or_(*(and_(DailyCount.site == (s or statistics.EVERYONE), DailyCount.department == (d or statistics.EVERYONE)) for s, d in rolled_up))
+        family = or_(*(and_(DailyCount.site == (s or rollups.EVERYONE), DailyCount.department == (d or rollups.EVERYONE)) for s, d in rolled_up))
         key = (DailyCount.site, DailyCount.department, DailyCount.measure, DailyCount.subject, DailyCount.detail)
         query = select(*key, *_sums_per_period(DailyCount.day, DailyCount.n, periods)).where(DailyCount.measure.in_(BASE_MEASURES), family)
         for site, department, measure, subject, detail, *sums in session.execute(query.group_by(*key)):
             record((site or None, department or None), (measure, subject, detail), sums)
     for place in places - set(rolled_up):  # a site and a department: counted live, as the tables do
-        live = statistics.counts_source(BASE_MEASURES, *place)
+        live = counts_source(BASE_MEASURES, *place)
         by = (live.c.measure, live.c.subject, live.c.detail)
         for measure, subject, detail, *sums in session.execute(select(*by, *_sums_per_period(live.c.day, live.c.n, periods)).group_by(*by)):
             record(place, (measure, subject, detail), sums)
@@ -255,11 +253,25 @@ def _memoized(session: Session, key: tuple[Any, ...], compute: Callable[[], R]) 
     return cast(R, memo[key])
 
 
-# ---- daily counts (see app.statistics) ----------------------------------------------------------------------
+# ---- daily counts (see app.hr.refresh) ----------------------------------------------------------------------
 
 
 def _counts(filters: Filters, *measures: str) -> Subquery:
-    return statistics.counts_source(measures, filters.site, filters.department)
+    return counts_source(measures, filters.site, filters.department)
+
+
+def counts_source(measures: Iterable[str], site: str | None = None, department: str | None = None) -> Subquery:
+    """The daily counts of `measures` for everyone, one site or one department; summed from the learners' own for a site and a department."""
+    wanted = list(measures)
+    if site and department:  # a few hundred learners: their stored contributions, summed here
+        c = Contribution
+        people = and_(CountedLearner.user_id == c.user_id, CountedLearner.site == site, CountedLearner.department == department)
+        by = (c.measure, c.subject, c.detail, c.day)
+        query = select(*by, func.sum(c.n).label("n"), func.sum(c.total).label("total")).join(CountedLearner, people).where(c.measure.in_(wanted))
+        return query.group_by(*by).subquery("counts")
+    columns = (DailyCount.measure, DailyCount.subject, DailyCount.detail, DailyCount.day, DailyCount.n, DailyCount.total)
+    family = and_(DailyCount.site == (site or rollups.EVERYONE), DailyCount.department == (department or rollups.EVERYONE))
+    return select(*columns).where(family, DailyCount.measure.in_(wanted)).subquery("counts")
 
 
 def _in_days(counts: Subquery, filters: Filters) -> ColumnElement[bool]:
@@ -301,15 +313,20 @@ class Group:
     at_risk: int
 
 
-def _age_band(people: Subquery, year: int) -> ColumnElement[str]:
-    age = year - people.c.birth_year
+def _age_band(birth_year: Any, year: int) -> ColumnElement[str]:
+    age = year - birth_year
     return case(
-        (people.c.birth_year.is_(None), "unknown"),
+        (birth_year.is_(None), "unknown"),
         (age < 30, "under 30"),
         (age < 45, "30-44"),
         (age < 55, "45-54"),
         else_="55 and over",
     )
+
+
+def _counted_in(site: str | None, department: str | None) -> list[ColumnElement[bool]]:
+    """The conditions on a counted learner for being of this site and department (None: any)."""
+    return ([CountedLearner.site == site] if site else []) + ([CountedLearner.department == department] if department else [])
 
 
 def learner_groups(session: Session, filters: Filters) -> list[Group]:
@@ -318,25 +335,25 @@ def learner_groups(session: Session, filters: Filters) -> list[Group]:
 
 
 def _learner_groups(session: Session, filters: Filters) -> list[Group]:
-    people = statistics.learners(site=filters.site, department=filters.department)
-    summary = people.c  # each learner's progress summary, kept on their row (see statistics.refresh_learner_summary)
+    summary = CountedLearner  # each learner's place and progress summary when last counted (see app.hr.refresh)
     total = _module_count(session)
     since = filters.as_of - timedelta(days=INACTIVE_DAYS)
-    site = people.c.site
-    department = func.coalesce(people.c.department, NO_DEPARTMENT)
-    band = _age_band(people, filters.as_of.year)
+    site = summary.site
+    department = func.coalesce(summary.department, NO_DEPARTMENT)
+    band = _age_band(summary.birth_year, filters.as_of.year)
     query = (
         select(
             site,
             department,
             band,
             func.count(),
-            _count_if(_in_period(people.c.created_at, filters)),
+            _count_if(_in_period(summary.joined_at, filters)),
             _count_if(and_(summary.last_viewed_at >= since, summary.last_viewed_at <= filters.as_of)),
             _count_if(_in_period(summary.first_opened_at, filters)),
             _count_if(and_(summary.modules_done == total, _in_period(summary.last_completed_at, filters))),
             _count_if(and_(summary.modules_done < total, summary.last_viewed_at < since)),
         )
+        .where(*_counted_in(filters.site, filters.department))
         .group_by(site, department, band)
     )
     return [Group(str(s), str(d), str(b), *map(_int, figures)) for s, d, b, *figures in session.execute(query)]
@@ -372,7 +389,7 @@ def _median_if_enough_learners(session: Session, filters: Filters) -> Cell:
     """The median, unless the completions it is over may come from fewer than 5 learners."""
     # Each learner completes a module once, so the module completed most often gives a floor on the learners counted.
     # A median cannot be subtracted from another view's, so no wider view is compared.
-    counts = _counts(filters, statistics.MODULE_COMPLETED)
+    counts = _counts(filters, rollups.MODULE_COMPLETED)
     per_module = (
         select(func.sum(counts.c.n).label("n"))
         .join(ModuleRecord, and_(ModuleRecord.id == counts.c.subject, _published(filters.theme)))
@@ -387,9 +404,9 @@ def _median_if_enough_learners(session: Session, filters: Filters) -> Cell:
 def median_days_to_complete(session: Session, filters: Filters) -> float | None:
     """The median of days from first opening a module to completing it, over completions in the period.
 
-    Exact to a tenth of a day under 3 days, then to half a day, a day, a week (see statistics.duration_bucket).
+    Exact to a tenth of a day under 3 days, then to half a day, a day, a week (see rollups.duration_bucket).
     """
-    counts = _counts(filters, statistics.COMPLETION_TENTHS)
+    counts = _counts(filters, rollups.COMPLETION_TENTHS)
     query = select(counts.c.detail, func.sum(counts.c.n)).where(_in_days(counts, filters)).group_by(counts.c.detail)
     if filters.theme:
         query = query.where(counts.c.subject == filters.theme)
@@ -415,7 +432,7 @@ def median_of_histogram(histogram: list[tuple[int, int]]) -> float | None:
 
 def themes(session: Session, filters: Filters) -> Table:
     """Per theme: learners who started it, who completed every module of it, and the completion rate."""
-    per_theme = _per_subject(filters, {"started": statistics.THEME_STARTED, "done": statistics.THEME_COMPLETED})
+    per_theme = _per_subject(filters, {"started": rollups.THEME_STARTED, "done": rollups.THEME_COMPLETED})
     with_modules = _themes_with_modules()
     query = (
         select(ThemeRecord.id, ThemeRecord.title, per_theme.c.started, per_theme.c.done)
@@ -428,7 +445,7 @@ def themes(session: Session, filters: Filters) -> Table:
     guard = learning_guard(session, filters)
     rows = []
     for theme_id, title, started, done in session.execute(query):
-        marker = guard.marker({(statistics.THEME_STARTED, theme_id, ""): _int(started)})
+        marker = guard.marker({(rollups.THEME_STARTED, theme_id, ""): _int(started)})
         rows.append(_hidden_row((title,), marker, 4) if marker else (title, _int(started), _int(done), percent(done, started)))
     columns = ("Theme", "Started", "Completed", "Completion rate (%)")
     return Table("themes", "Themes: started and completed", columns, tuple(rows), BASE_NOTE.format(base="who started it"))
@@ -436,7 +453,7 @@ def themes(session: Session, filters: Filters) -> Table:
 
 def modules(session: Session, filters: Filters) -> Table:
     """Per module: learners who opened it and completed it in the period, and the completion rate."""
-    per_module = _per_subject(filters, {"opened": statistics.MODULE_OPENED, "done": statistics.MODULE_COMPLETED})
+    per_module = _per_subject(filters, {"opened": rollups.MODULE_OPENED, "done": rollups.MODULE_COMPLETED})
     query = (
         select(ModuleRecord.id, ModuleRecord.title, ThemeRecord.title, per_module.c.opened, per_module.c.done)
         .join(ThemeRecord, ThemeRecord.id == ModuleRecord.theme_id)
@@ -447,7 +464,7 @@ def modules(session: Session, filters: Filters) -> Table:
     guard = learning_guard(session, filters)
     rows = []
     for module_id, title, theme, opened, done in session.execute(query):
-        marker = guard.marker({(statistics.MODULE_OPENED, module_id, ""): _int(opened)})
+        marker = guard.marker({(rollups.MODULE_OPENED, module_id, ""): _int(opened)})
         rows.append(_hidden_row((title, theme), marker, 5) if marker else (title, theme, _int(opened), _int(done), percent(done, opened)))
     columns = ("Module", "Theme", "Opened", "Completed", "Completion rate (%)")
     return Table("modules", "Modules: opened and completed", columns, tuple(rows), BASE_NOTE.format(base="who opened it"))
@@ -455,7 +472,7 @@ def modules(session: Session, filters: Filters) -> Table:
 
 def funnel(session: Session, filters: Filters) -> Table:
     """Per theme: learners who first opened one of its modules, first tried one of its quizzes, first passed one, in the period."""
-    stages = {"opened": statistics.THEME_STARTED, "tried": statistics.QUIZ_TRIED, "passed": statistics.QUIZ_PASSED}
+    stages = {"opened": rollups.THEME_STARTED, "tried": rollups.QUIZ_TRIED, "passed": rollups.QUIZ_PASSED}
     per_theme = _per_subject(filters, stages)
     query = (
         select(ThemeRecord.id, ThemeRecord.title, per_theme.c.opened, per_theme.c.tried, per_theme.c.passed)
@@ -467,7 +484,7 @@ def funnel(session: Session, filters: Filters) -> Table:
     guard = learning_guard(session, filters)
     rows = []
     for theme_id, title, opened, tried, passed in session.execute(query):
-        marker = guard.marker({(statistics.THEME_STARTED, theme_id, ""): _int(opened), (statistics.QUIZ_TRIED, theme_id, ""): _int(tried)})
+        marker = guard.marker({(rollups.THEME_STARTED, theme_id, ""): _int(opened), (rollups.QUIZ_TRIED, theme_id, ""): _int(tried)})
         rows.append(_hidden_row((title,), marker, 4) if marker else (title, _int(opened), _int(tried), _int(passed)))
     note = (
         "Each learner counts once per stage and theme, in the period of their first opening, first try and first pass. "
@@ -481,7 +498,7 @@ def funnel(session: Session, filters: Filters) -> Table:
 
 def quizzes(session: Session, filters: Filters) -> Table:
     """Per module with a quiz: attempts, average score, and the share of first tries that passed."""
-    measures = {"attempts": statistics.ATTEMPTS, "firsts": statistics.FIRST_TRIES}
+    measures = {"attempts": rollups.ATTEMPTS, "firsts": rollups.FIRST_TRIES}
     per_module = _per_subject(filters, measures, totals=("attempts", "firsts"))
     query = (
         select(
@@ -501,7 +518,7 @@ def quizzes(session: Session, filters: Filters) -> Table:
     rows = []
     for module_id, title, n, scores, tries, passed in session.execute(query):
         # Attempts stand in for the learners behind the average score: it counts retries too.
-        marker = guard.marker({(statistics.FIRST_TRIES, module_id, ""): _int(tries), (statistics.ATTEMPTS, module_id, ""): _int(n)})
+        marker = guard.marker({(rollups.FIRST_TRIES, module_id, ""): _int(tries), (rollups.ATTEMPTS, module_id, ""): _int(n)})
         rows.append(_hidden_row((title,), marker, 4) if marker else (title, _int(n), _number(_int(scores) / _int(n)), percent(passed, tries)))
     columns = ("Module", "Attempts", "Average score (%)", "First-try pass rate (%)")
     return Table("quizzes", "Quizzes per module", columns, tuple(rows), BASE_NOTE.format(base="who tried its quiz for the first time, or its attempts"))
@@ -517,7 +534,7 @@ def hardest_questions(session: Session, filters: Filters, limit: int = 10) -> Ta
     guard = learning_guard(session, filters)
     if guard.refused:
         return Table("hardest-questions", "Hardest questions", columns, (_hidden_row(("Every module", "Every question"), guard.refused, 4),), note)
-    counts = _counts(filters, statistics.FIRST_TRY_ANSWERS)
+    counts = _counts(filters, rollups.FIRST_TRY_ANSWERS)
     answers, right = func.sum(counts.c.n), func.sum(counts.c.total)
     query = (
         select(counts.c.subject, ModuleRecord.title, counts.c.detail, answers, right)
@@ -530,7 +547,7 @@ def hardest_questions(session: Session, filters: Filters, limit: int = 10) -> Ta
     # Hidden questions are dropped before ranking, not marked: a marked row's place in the ranking would tell its share.
     rows: list[tuple[Cell, ...]] = []
     for module_id, title, question, n, ok in session.execute(query):  # a few hundred questions at most
-        if len(rows) < limit and not guard.marker({(statistics.FIRST_TRY_ANSWERS, module_id, question): _int(n)}):
+        if len(rows) < limit and not guard.marker({(rollups.FIRST_TRY_ANSWERS, module_id, question): _int(n)}):
             rows.append((title, question, _int(n), percent(ok, n)))
     return Table("hardest-questions", "Hardest questions", columns, tuple(rows), note)
 
@@ -753,7 +770,7 @@ def mentor_recognition(session: Session, filters: Filters) -> Table:
 
 def evaluation(session: Session, filters: Filters) -> Table:
     """The questionnaire: three yes shares and the mean satisfaction, each with its number of answers."""
-    questions = statistics.QUESTIONNAIRE  # best suited, changed usage, would recommend, satisfaction
+    questions = rollups.QUESTIONNAIRE  # best suited, changed usage, would recommend, satisfaction
     counts = _counts(filters, *questions)
     query = select(counts.c.measure, func.sum(counts.c.n), func.sum(counts.c.total)).where(_in_days(counts, filters))
     if filters.theme:
@@ -778,16 +795,16 @@ def evaluation(session: Session, filters: Filters) -> Table:
 
 def _evaluation_marker(session: Session, filters: Filters) -> str | None:
     """Whether the questionnaire's answers can be shown: counted in learners who answered, here and beyond this view."""
-    learner = Booking.learner_id
+    # Each learner's answers are in their contributions: one row per day and theme they answered on.
+    learner = Contribution.user_id
     here = _answered_in(filters)
     # In each wider view, the learners who gave its answers that this view does not hold: what the difference shows.
     outside = [func.count(distinct(case((and_(_answered_in(view), not_(here)), learner)))) for view in wider_views(filters, EVERY_FILTER)]
     query = (
         select(func.count(distinct(case((here, learner)))), *outside)
-        .select_from(SessionFeedback)
-        .join(Booking, Booking.id == SessionFeedback.booking_id)
-        .join(User, and_(User.id == learner, *statistics.is_learner()))
-        .join(LiveSession, LiveSession.id == Booking.session_id)
+        .select_from(Contribution)
+        .join(CountedLearner, CountedLearner.user_id == learner)
+        .where(Contribution.measure == rollups.FEEDBACK_SUITED)
     )
     respondents, *beyond = (_int(n) for n in session.execute(query).one())
     return row_marker([respondents], beyond)
@@ -795,13 +812,11 @@ def _evaluation_marker(session: Session, filters: Filters) -> str | None:
 
 def _answered_in(view: Filters) -> ColumnElement[bool]:
     """Whether an answer belongs to the view: given in its period, after a session on its theme, by a learner of its site and department."""
-    conditions = [_in_period(SessionFeedback.created_at, view)]
-    if view.site:
-        conditions.append(User.site == view.site)
-    if view.department:
-        conditions.append(User.department.is_not_distinct_from(view.department))  # a learner with no department is outside it
+    day = Contribution.day
+    conditions = [day.is_not(None)] + ([day >= view.date_from] if view.date_from else []) + ([day <= view.date_to] if view.date_to else [])
+    conditions += _counted_in(view.site, view.department)  # a learner with no department is outside any department
     if view.theme:
-        conditions.append(LiveSession.theme_id == view.theme)
+        conditions.append(Contribution.subject == view.theme)
     return and_(*conditions)
 
 
@@ -886,10 +901,10 @@ def trends(session: Session, filters: Filters) -> Table:
     if refused:  # the learners' columns go, so that neither the table nor its chart draws them
         sessions_only = tuple(sorted(_monthly(session, held).items()))
         return Table("trends", "Trends by month", ("Month", "Sessions held"), sessions_only, f"New learners and module completions: {refused}.")
-    counts = _counts(filters, statistics.LEARNER_JOINED)
+    counts = _counts(filters, rollups.LEARNER_JOINED)
     joined_month = YearMonth(counts.c.day)
     joined = select(joined_month, func.sum(counts.c.n)).where(_in_days(counts, filters)).group_by(joined_month)
-    counts = _counts(filters, statistics.MODULE_COMPLETED)
+    counts = _counts(filters, rollups.MODULE_COMPLETED)
     done_month = YearMonth(counts.c.day)
     completions = (
         select(done_month, func.sum(counts.c.n))
@@ -957,7 +972,7 @@ def _sharing_figures(session: Session) -> Iterator[None]:
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     """The sites, departments and themes the filter form offers, from what is recorded."""
-    sites, departments = _values_of_learners(session, User.site), _values_of_learners(session, User.department)
+    sites, departments = _values_of_learners(session, CountedLearner.site), _values_of_learners(session, CountedLearner.department)
     theme_rows = session.execute(select(ThemeRecord.id, ThemeRecord.title).order_by(ThemeRecord.position))
     return {
         "site": [(s, s) for s in sites],
@@ -967,10 +982,9 @@ def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
 
 
 def _values_of_learners(session: Session, column: Any) -> list[str]:
-    """The distinct values of a column over active learners, smallest first, found one index probe per value."""
-    learner = statistics.is_learner()
-    found = select(func.min(column).label("value")).where(*learner).cte("found", recursive=True)
-    following = select(func.min(column)).where(*learner, column > found.c.value).scalar_subquery()
+    """The distinct values of a column over counted learners, smallest first, found one index probe per value."""
+    found = select(func.min(column).label("value")).cte("found", recursive=True)
+    following = select(func.min(column)).where(column > found.c.value).scalar_subquery()
     found = found.union_all(select(following).where(found.c.value.is_not(None)))
     return [value for value in session.scalars(select(found.c.value)) if value is not None]
 
@@ -990,7 +1004,7 @@ def learner_status_rows(session: Session, filters: Filters) -> tuple[list[str], 
     ]
     query = (
         select(User.email, User.name, User.site, User.department, *statuses)
-        .where(*statistics.is_learner(filters.site, filters.department))
+        .where(*rollups.is_learner(), *([User.site == filters.site] if filters.site else []), *([User.department == filters.department] if filters.department else []))
         .outerjoin(ModuleProgress, ModuleProgress.user_id == User.id)
         .group_by(User.id, User.email, User.name, User.site, User.department)
         .order_by(User.email)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
-from .. import statistics, statistics_runner
 from ..bounds import report_date_problem
 from ..csv_export import csv_response
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Role, ThemeRecord
 from ..security import role_required
-from . import stats
+from . import refresh, stats
 from .charts import BarChart, LineChart, bar_chart, line_chart
+from .jobs import prepare_figures_after_commit
 
 blueprint = Blueprint("hr", __name__, url_prefix="/hr")
 HR_ROLES = (Role.HR, Role.ADMIN)
@@ -79,6 +80,7 @@ def _rate(row: tuple[Any, ...]) -> float | str | None:
 
 
 NOT_SHOWN = "not shown, to protect privacy"
+PREPARING = "The figures are being prepared for the first time. Try again in a few minutes."
 
 
 @blueprint.route("/")
@@ -86,28 +88,33 @@ NOT_SHOWN = "not shown, to protect privacy"
 def dashboard() -> str:
     """The programme's figures, filtered by period, site, department and theme."""
     filters = parse_filters()
-    moving = _bring_statistics_up_to_date()
-    sections = stats.dashboard(db.session, filters)
+    as_of = _figures_as_of()
+    sections = stats.dashboard(db.session, filters) if as_of else []
     tables = {table.name: table for _title, section in sections for table in section}
     return render_template(
         "hr/dashboard.html",
-        moving=moving,
+        as_of=as_of_label(as_of) if as_of else None,
         sections=sections,
-        charts=charts_for(tables),
+        charts=charts_for(tables) if tables else {},
         choices=stats.filter_choices(db.session),
         selected={name: request.args.get(name, "") for name in FILTER_NAMES},
         filter_args=_filter_args(),
     )
 
 
-def _bring_statistics_up_to_date() -> int:
-    """Start moving learners to the published course if it changed; how many are still counted under an older one."""
-    # The course may have changed outside the application (an upgrade, a content import), or a job may have stopped.
-    changed = statistics.ensure_current(db.session)
-    moving = statistics.lagging_learners(db.session)
-    if changed or moving:
-        statistics_runner.catch_up_after_commit()
-    return moving
+def _figures_as_of() -> datetime | None:
+    """When the figures were last brought up to date; before the first refresh ever, a worker is asked to prepare them."""
+    as_of = refresh.figures_as_of(db.session)
+    if as_of is None:
+        prepare_figures_after_commit()
+    return as_of
+
+
+def as_of_label(moment: datetime, now: datetime | None = None) -> str:
+    """The moment figures are as of, in the platform's time zone: 14:02 today, else 2 December 2026, 14:02."""
+    zone = ZoneInfo(current_app.config["TIME_ZONE"])
+    local, today = moment.astimezone(zone), (now or datetime.now(zone)).astimezone(zone).date()
+    return f"{local:%H:%M}" if local.date() == today else f"{local.day} {local:%B %Y}, {local:%H:%M}"
 
 
 @blueprint.route("/export/<name>.csv")
@@ -118,7 +125,8 @@ def export(name: str) -> Response:
     if build is None:
         abort(404, description="There is no such table.")
     filters = parse_filters()
-    _bring_statistics_up_to_date()
+    if _figures_as_of() is None:
+        abort(503, description=PREPARING)
     table = stats.one_table(db.session, build, filters)
     return csv_response(table.columns, table.rows, f"speak-digital-{name}.csv")
 

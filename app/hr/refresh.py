@@ -1,0 +1,198 @@
+"""Bringing the HR figures up to date from what the platform records, in background jobs only.
+
+Each counted learner has a row in `hr_learners` (where they were and their progress summary when last counted) and
+their rows in `hr_contributions`; `daily_counts` holds the sums of those contributions per family (everyone, site,
+department). An incremental refresh finds the learners whose records changed since the last one by their
+`updated_at` timestamps, subtracts their stored contribution from `daily_counts` (under the site and department they
+were counted at), recomputes them from the truth and adds the new one. A change of the published course changes what
+every event means, so it calls for a full refresh, as does the first run; a full refresh also runs nightly, which
+corrects what was changed outside the application. Only one refresh runs at a time (see app.hr.jobs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, String, delete, exists, func, insert, literal_column, select, true, union
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..models import Booking, ModuleProgress, QuizAttempt, SessionFeedback, User, utcnow
+from . import rollups
+from .models import Contribution, CountedLearner, DailyCount, StatisticsState
+
+log = logging.getLogger(__name__)
+AS_OF = "figures_as_of"  # the moment of the last completed refresh: every change committed before it is counted
+FULL_AS_OF = "full_refresh_as_of"
+COURSE = "counted_course"  # the published course, as (module, theme) pairs, the figures count
+BATCH = 2000  # learners recomputed per committed transaction
+# A change committed up to this long after its timestamp was taken is still found by the next refresh: the window
+# reaches this far before the last refresh, and recounting a learner twice is harmless.
+GRACE = timedelta(seconds=60)
+KEY = ("site", "department", "measure", "subject", "detail", "day")
+CONTRIBUTION = ("user_id", "measure", "subject", "detail", "day", "n", "total")
+LEARNER = ("user_id", "site", "department", "birth_year", "joined_at", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a refresh did: full or incremental, how many learners it recomputed, and the moment its figures are as of."""
+
+    full: bool
+    learners: int
+    as_of: datetime
+
+
+# ---- bookkeeping ---------------------------------------------------------------------------------------------
+
+
+def _state(session: Session, name: str) -> str | None:
+    row = session.get(StatisticsState, name)
+    return row.value if row is not None else None
+
+
+def _set_state(session: Session, name: str, value: str) -> None:
+    row = session.get(StatisticsState, name) or StatisticsState(name=name)
+    row.value, row.updated_at = value, utcnow()
+    session.add(row)
+
+
+def figures_as_of(session: Session) -> datetime | None:
+    """When the figures were last brought up to date, or None before the first refresh ever."""
+    value = _state(session, AS_OF)
+    return datetime.fromisoformat(value) if value else None
+
+
+def counted_course(session: Session) -> rollups.Course | None:
+    """The published course the figures count, or None before the first refresh."""
+    value = _state(session, COURSE)
+    return tuple((module, theme) for module, theme in json.loads(value)) if value else None
+
+
+def _record(session: Session, as_of: datetime, course: rollups.Course, full: bool) -> None:
+    _set_state(session, AS_OF, as_of.isoformat())
+    _set_state(session, COURSE, json.dumps(course))
+    if full:
+        _set_state(session, FULL_AS_OF, as_of.isoformat())
+
+
+# ---- the per-learner rows and their sums ------------------------------------------------------------------------
+
+
+def _families(people: Iterable[int] | None, sign: int) -> Select[Any]:
+    """The stored contributions of these learners (everyone's when None) summed per rollup row, times `sign`."""
+    c, who = Contribution, CountedLearner
+    everyone = literal_column(f"'{rollups.EVERYONE}'", String)
+    parts = []
+    for family in rollups.FAMILIES:
+        site = who.site if family == "site" else everyone
+        department = who.department if family == "department" else everyone
+        grouping = [c.measure, c.subject, c.detail, c.day] + ([who.site] if family == "site" else []) + ([who.department] if family == "department" else [])
+        part = (
+            select(site.label("site"), department.label("department"), c.measure, c.subject, c.detail, c.day, (func.sum(c.n) * sign).label("n"), (func.sum(c.total) * sign).label("total"))
+            .join(who, who.user_id == c.user_id)
+            .group_by(*grouping)
+        )
+        if family == "department":
+            part = part.where(who.department.is_not(None))
+        if people is not None:
+            part = part.where(c.user_id.in_(list(people)))
+        parts.append(part)
+    flat = parts[0].union_all(*parts[1:]).subquery("families")
+    return select(*(flat.c[name] for name in (*KEY, "n", "total"))).where(true())  # SQLite's upsert needs a WHERE
+
+
+def _add_to_counts(session: Session, people: list[int], sign: int) -> None:
+    """Add (or subtract) these learners' stored contributions to the rollup rows."""
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert(DailyCount) if dialect == "postgresql" else sqlite.insert(DailyCount)
+    statement = upsert.from_select([*KEY, "n", "total"], _families(people, sign)).on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={"n": DailyCount.n + upsert.excluded.n, "total": DailyCount.total + upsert.excluded.total},
+    )
+    session.execute(statement)
+
+
+def _count(session: Session, people: Any, course: rollups.Course) -> None:
+    """Store the learners of `people` (a subquery of rollups.learners()) and their contributions, as recorded now."""
+    session.execute(insert(CountedLearner).from_select(list(LEARNER), rollups.learner_summaries(people, course)))
+    session.execute(insert(Contribution).from_select(list(CONTRIBUTION), rollups.contributions(people, course=course)))
+
+
+def _forget(session: Session, people: list[int]) -> None:
+    session.execute(delete(Contribution).where(Contribution.user_id.in_(people)))
+    session.execute(delete(CountedLearner).where(CountedLearner.user_id.in_(people)))
+
+
+def recount(session: Session, people: list[int], course: rollups.Course) -> None:
+    """Replace these learners' counted state and contribution by what is recorded now, and move the rollups with it."""
+    _add_to_counts(session, people, -1)
+    _forget(session, people)
+    _count(session, rollups.learners(people), course)
+    _add_to_counts(session, people, 1)
+
+
+# ---- finding who changed -------------------------------------------------------------------------------------
+
+
+def changed_learners(session: Session, since: datetime) -> list[int]:
+    """Everyone whose recorded account, progress, attempts, bookings or answers changed at or after `since`, and anyone counted who is gone."""
+    feedback = select(Booking.learner_id).join(SessionFeedback, SessionFeedback.booking_id == Booking.id).where(SessionFeedback.updated_at >= since)
+    gone = select(CountedLearner.user_id).where(~exists().where(User.id == CountedLearner.user_id))
+    sources = union(
+        select(User.id).where(User.updated_at >= since),
+        select(ModuleProgress.user_id).where(ModuleProgress.updated_at >= since),
+        select(QuizAttempt.user_id).where(QuizAttempt.updated_at >= since),
+        select(Booking.learner_id).where(Booking.updated_at >= since),
+        feedback,
+        gone,
+    ).subquery("changed")
+    return sorted(session.scalars(select(sources.c[0])))
+
+
+# ---- the refreshes ---------------------------------------------------------------------------------------------
+
+
+def full_refresh(session: Session) -> Outcome:
+    """Recompute every figure from scratch from what is recorded, in one transaction: readers see the old figures until it commits."""
+    as_of = utcnow()
+    course = rollups.published_course(session)
+    for table in (Contribution, CountedLearner, DailyCount):
+        session.execute(delete(table))
+    _count(session, rollups.learners(), course)
+    in_key_order = _families(None, 1).order_by(*(literal_column(name) for name in KEY))  # rows read together are stored together
+    session.execute(insert(DailyCount).from_select([*KEY, "n", "total"], in_key_order))
+    _record(session, as_of, course, full=True)
+    session.commit()
+    learners = int(session.scalar(select(func.count()).select_from(CountedLearner)) or 0)
+    log.info("HR figures: full refresh of %d learners", learners)
+    return Outcome(True, learners, as_of)
+
+
+def refresh(session: Session) -> Outcome:
+    """Bring the figures up to date: recompute the learners who changed, or everything after a change of course."""
+    last = figures_as_of(session)
+    course = rollups.published_course(session)
+    if last is None or counted_course(session) != course:
+        return full_refresh(session)
+    as_of = utcnow()  # taken before looking: whatever commits later is found by the next run
+    people = changed_learners(session, last - GRACE)
+    for start in range(0, len(people), BATCH):
+        recount(session, people[start : start + BATCH], course)
+        session.commit()  # a refresh stopped halfway is finished by the next one, which looks from the same moment
+    _record(session, as_of, course, full=False)
+    session.commit()
+    return Outcome(False, len(people), as_of)
+
+
+def is_due(session: Session, max_age: timedelta, period: timedelta, now: datetime | None = None) -> bool:
+    """Whether the figures must be refreshed now, run `period` apart, so that they are never older than `max_age`."""
+    last = figures_as_of(session)
+    # Half a period to spare: a periodic run starts a little late or early, and the refresh itself takes time.
+    return last is None or (now or utcnow()) - last >= max_age - period * 3 / 2
+
