@@ -8,12 +8,13 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import statistics
 from app.authoring.content import ExportError, export_course, import_catalog, source_digest
 from app.cli import main
 from app.db import make_engine
+from app.hr import refresh, rollups
+from app.hr.models import DailyCount
 from app.learning.services import open_module
-from app.models import DailyCount, ModuleRecord, ModuleRevision, RevisionOrigin, Role, ThemeRecord, User, utcnow
+from app.models import ModuleRecord, ModuleRevision, RevisionOrigin, Role, ThemeRecord, User, utcnow
 from course import load_catalog
 
 from ..conftest import CONTENT, prepare_database
@@ -216,12 +217,12 @@ def test_cli_reports_conflicts_then_forces_and_exports(tmp_path, monkeypatch):
     engine.dispose()
 
 
-def test_importing_a_new_module_moves_everyone_s_figures_to_the_new_course(tmp_path, monkeypatch):
+def test_importing_a_new_module_recounts_everyone_s_figures_for_the_new_course(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'course-change.sqlite'}"
     monkeypatch.setenv("SPEAK_DIGITAL_ENV", "development")
     monkeypatch.setenv("DATABASE_URL", url)
     runner = CliRunner()
-    assert "HR statistics built" in runner.invoke(main, ["db", "upgrade"]).output
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
     runner.invoke(main, ["content", "import"])
     engine = make_engine(url)
     with Session(engine) as session:
@@ -231,7 +232,7 @@ def test_importing_a_new_module_moves_everyone_s_figures_to_the_new_course(tmp_p
         for module_id in ("keeping-informed", MODULE, "checking-sources-and-facts"):
             open_module(session, learner.id, module_id)
         session.commit()
-        version = statistics.counted_version(session)
+    assert runner.invoke(main, ["statistics", "refresh"]).exit_code == 0
     content = tmp_path / "content"
     shutil.copytree(CONTENT, content)
     theme = content / "1-information-management"
@@ -239,15 +240,15 @@ def test_importing_a_new_module_moves_everyone_s_figures_to_the_new_course(tmp_p
     (theme / "04-keeping-informed-again.md").write_text(extra.replace("order: 1", "order: 4"), encoding="utf-8")
     imported = runner.invoke(main, ["content", "import", str(content)])
     assert imported.exit_code == 0, imported.output
-    assert "HR statistics: 1 person now counted under the published course." in imported.output
+    changed = runner.invoke(main, ["statistics", "refresh", "--changed"])
+    assert "Full refresh of the HR figures: 1 learner(s) counted" in changed.output  # the course changed: everything is recounted
     with Session(engine) as session:
-        assert statistics.counted_version(session) == version + 1
-        assert statistics.lagging_learners(session) == 0
-        assert statistics.is_current(session)
-        moved = _daily_counts(session)
-        assert moved[("", "", statistics.MODULE_OPENED, "keeping-informed")] == 1
-        statistics.rebuild(session)
-        assert _daily_counts(session) == moved
+        assert refresh.counted_course(session) == rollups.published_course(session)
+        counted = _daily_counts(session)
+        assert counted[("", "", rollups.MODULE_OPENED, "keeping-informed")] == 1
+        assert ("", "", rollups.THEME_COMPLETED, "information-management") not in counted
+        refresh.full_refresh(session)
+        assert _daily_counts(session) == counted
     engine.dispose()
 
 

@@ -12,8 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app import statistics
-from app.hr import stats
+from app.hr import refresh, stats
 from app.models import (
     Attendance,
     Booking,
@@ -157,7 +156,7 @@ def org(db_session):
     seat(db_session, s3, n1)
     seat(db_session, s3, n2)
     seat(db_session, s3, l5, status=BookingStatus.WAITLISTED)
-    statistics.rebuild(db_session)  # the rows above were written directly, not through the learning services
+    refresh.full_refresh(db_session)  # the rows above were written directly, not through the learning services
     session_figures.refresh(db_session)  # nor through the booking service
     db_session.commit()
     return {"modules": modules, "first": first, "mentor": mentor, "boss": boss, "theme_one": theme_one}

@@ -12,8 +12,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, select, update
 
-from app import statistics
-from app.hr import stats
+from app.hr import refresh, stats
 from app.hr.privacy import ALL, SMALL, WITHHELD
 from app.models import Attendance, Booking, BookingStatus, Role, SessionFeedback
 from app.sessions import figures as session_figures
@@ -76,7 +75,7 @@ def org(db_session):
     seat(db_session, nice, paris_sales[1])
     seat(db_session, nice, paris_sales[2])
     seat(db_session, nice, paris_sales[3], status=BookingStatus.WAITLISTED)
-    statistics.rebuild(db_session)
+    refresh.full_refresh(db_session)
     session_figures.refresh(db_session)
     db_session.commit()
     return {"theme_one": theme_one, "theme_two": theme_two}
@@ -215,7 +214,7 @@ def test_the_evaluation_needs_five_learners_who_answered(db_session):
     sessions = [live(db_session, mentor, f"e{i}@t", ago(20 + i), capacity=6) for i in range(5)]
 
     def evaluation():
-        statistics.rebuild(db_session)
+        refresh.full_refresh(db_session)
         db_session.commit()
         return table(db_session, stats.evaluation).rows[0][1:]
 

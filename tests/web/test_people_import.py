@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app import statistics
 from app.cli import main as cli
+from app.hr import refresh, rollups
+from app.hr.models import DailyCount
 from app.learning.services import open_module
-from app.models import DailyCount, ImportStatus, PeopleImport, Role, User
+from app.models import ImportStatus, PeopleImport, Role, User
 from app.people.importing import MAX_BYTES
 
 from ..conftest import csrf_token
@@ -105,10 +106,10 @@ def test_a_learner_moved_by_the_import_takes_their_figures_along(app, hr, db_ses
 
 
 def joined(db_session, site="", department=""):
-    """Learners the rollup counts as joined, for everyone or one site or department."""
-    db_session.expire_all()
+    """Learners the rollup counts as joined, for everyone or one site or department, once the figures are refreshed."""
+    refresh.refresh(db_session)
     counts = select(func.sum(DailyCount.n)).where(
-        DailyCount.measure == statistics.LEARNER_JOINED, DailyCount.site == site, DailyCount.department == department
+        DailyCount.measure == rollups.LEARNER_JOINED, DailyCount.site == site, DailyCount.department == department
     )
     return db_session.scalar(counts) or 0
 
@@ -128,10 +129,10 @@ def test_imported_learners_count_as_new_learners_at_once_and_move_with_their_rol
 
 
 def opened_on(db_session, site="", department=""):
-    """Modules opened by the learners of a site or department (everyone by default), as the rollup counts them."""
-    db_session.expire_all()
+    """Modules opened by the learners of a site or department (everyone by default), as the refreshed rollup counts them."""
+    refresh.refresh(db_session)
     counts = select(func.sum(DailyCount.n)).where(
-        DailyCount.measure == statistics.MODULE_OPENED, DailyCount.site == site, DailyCount.department == department
+        DailyCount.measure == rollups.MODULE_OPENED, DailyCount.site == site, DailyCount.department == department
     )
     return db_session.scalar(counts) or 0
 
