@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, String, delete, exists, func, insert, literal_column, select, true, union
+from sqlalchemy import Select, String, case, delete, exists, func, insert, literal_column, or_, select, true, tuple_, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -84,34 +83,62 @@ def _record(session: Session, as_of: datetime, course: rollups.Course, full: boo
 # ---- the per-learner rows and their sums ------------------------------------------------------------------------
 
 
-def _families(people: Iterable[int] | None, sign: int) -> Select[Any]:
-    """The stored contributions of these learners (everyone's when None) summed per rollup row, times `sign`."""
-    c, who = Contribution, CountedLearner
+def _in_families(rows: Any, changed_only: bool) -> Select[Any]:
+    """Per-learner rows (with the learner's site and department) summed per rollup row: everyone's, their site's, their department's."""
     everyone = literal_column(f"'{rollups.EVERYONE}'", String)
     parts = []
     for family in rollups.FAMILIES:
-        site = who.site if family == "site" else everyone
-        department = who.department if family == "department" else everyone
-        grouping = [c.measure, c.subject, c.detail, c.day] + ([who.site] if family == "site" else []) + ([who.department] if family == "department" else [])
-        part = (
-            select(site.label("site"), department.label("department"), c.measure, c.subject, c.detail, c.day, (func.sum(c.n) * sign).label("n"), (func.sum(c.total) * sign).label("total"))
-            .join(who, who.user_id == c.user_id)
-            .group_by(*grouping)
-        )
+        site = rows.c.site if family == "site" else everyone
+        department = rows.c.department if family == "department" else everyone
+        extra = [rows.c.site] if family == "site" else [rows.c.department] if family == "department" else []
+        n, total = func.sum(rows.c.n), func.sum(rows.c.total)
+        part = select(site.label("site"), department.label("department"), rows.c.measure, rows.c.subject, rows.c.detail, rows.c.day, n.label("n"), total.label("total"))
+        part = part.group_by(rows.c.measure, rows.c.subject, rows.c.detail, rows.c.day, *extra)
         if family == "department":
-            part = part.where(who.department.is_not(None))
-        if people is not None:
-            part = part.where(c.user_id.in_(list(people)))
+            part = part.where(rows.c.department.is_not(None))
+        if changed_only:  # a learner who only looked at a page changes no rollup row: nothing to write
+            part = part.having(or_(n != 0, total != 0))
         parts.append(part)
     flat = parts[0].union_all(*parts[1:]).subquery("families")
     return select(*(flat.c[name] for name in (*KEY, "n", "total"))).where(true())  # SQLite's upsert needs a WHERE
 
 
-def _add_to_counts(session: Session, people: list[int], sign: int) -> None:
-    """Add (or subtract) these learners' stored contributions to the rollup rows."""
+def _everyone_in_families(session: Session) -> Select[Any]:
+    """Every stored contribution summed per rollup row; on PostgreSQL in one pass over them (GROUPING SETS)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return _in_families(_stored(None).subquery("stored"), changed_only=False)
+    c, who = Contribution, CountedLearner
+    key = (c.measure, c.subject, c.detail, c.day)
+    families = func.grouping_sets(tuple_(*key), tuple_(who.site, *key), tuple_(who.department, *key))
+    site = case((func.grouping(who.site) == 0, who.site), else_=rollups.EVERYONE)
+    department = case((func.grouping(who.department) == 0, who.department), else_=rollups.EVERYONE)
+    counted = (site.label("site"), department.label("department"), *key, func.sum(c.n).label("n"), func.sum(c.total).label("total"))
+    query = select(*counted).join(who, who.user_id == c.user_id).group_by(families)
+    return query.having(or_(func.grouping(who.department) == 1, who.department.is_not(None)))  # no department: in no department's rows
+
+
+def _stored(people: list[int] | None, sign: int = 1) -> Select[Any]:
+    """The stored contributions of these learners (everyone's when None), times `sign`, with where they were counted."""
+    c, who = Contribution, CountedLearner
+    columns = (who.site, who.department, c.measure, c.subject, c.detail, c.day, (c.n * sign).label("n"), (c.total * sign).label("total"))
+    query = select(*columns).join(who, who.user_id == c.user_id)
+    return cast(Select[Any], query if people is None else query.where(c.user_id.in_(people)))
+
+
+def _recorded(people: list[int], course: rollups.Course) -> Select[Any]:
+    """These learners' contributions computed from the records now, with where they are now."""
+    who = rollups.learners(people)
+    now = rollups.contributions(who, course=course).subquery("now")
+    columns = (now.c.measure, now.c.subject, now.c.detail, now.c.day, now.c.n, now.c.total)
+    return select(who.c.site, who.c.department, *columns).join(who, who.c.user_id == now.c.user_id)
+
+
+def _add_difference(session: Session, people: list[int], course: rollups.Course) -> None:
+    """Add to the rollup rows what these learners contribute now minus what they contributed when last counted."""
+    changes = _stored(people, -1).union_all(_recorded(people, course)).cte("changes")
     dialect = session.get_bind().dialect.name
     upsert = postgresql.insert(DailyCount) if dialect == "postgresql" else sqlite.insert(DailyCount)
-    statement = upsert.from_select([*KEY, "n", "total"], _families(people, sign)).on_conflict_do_update(
+    statement = upsert.from_select([*KEY, "n", "total"], _in_families(changes, changed_only=True)).on_conflict_do_update(
         index_elements=list(KEY),
         set_={"n": DailyCount.n + upsert.excluded.n, "total": DailyCount.total + upsert.excluded.total},
     )
@@ -131,10 +158,9 @@ def _forget(session: Session, people: list[int]) -> None:
 
 def recount(session: Session, people: list[int], course: rollups.Course) -> None:
     """Replace these learners' counted state and contribution by what is recorded now, and move the rollups with it."""
-    _add_to_counts(session, people, -1)
+    _add_difference(session, people, course)
     _forget(session, people)
     _count(session, rollups.learners(people), course)
-    _add_to_counts(session, people, 1)
 
 
 # ---- finding who changed -------------------------------------------------------------------------------------
@@ -165,7 +191,7 @@ def full_refresh(session: Session) -> Outcome:
     for table in (Contribution, CountedLearner, DailyCount):
         session.execute(delete(table))
     _count(session, rollups.learners(), course)
-    in_key_order = _families(None, 1).order_by(*(literal_column(name) for name in KEY))  # rows read together are stored together
+    in_key_order = _everyone_in_families(session).order_by(*(literal_column(name) for name in KEY))  # rows read together are stored together
     session.execute(insert(DailyCount).from_select([*KEY, "n", "total"], in_key_order))
     _record(session, as_of, course, full=True)
     session.commit()
