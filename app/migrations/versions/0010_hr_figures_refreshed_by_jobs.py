@@ -71,20 +71,21 @@ def upgrade() -> None:
     op.create_index("ix_hr_learners_department", "hr_learners", ["department", "site"], unique=False, postgresql_include=HR_LEARNER_FIGURES)
     op.create_table(
         "hr_contributions",
-        sa.Column("user_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("measure", sa.String(length=30), nullable=False),
         sa.Column("subject", sa.String(length=60), nullable=False),
         sa.Column("detail", sa.String(length=60), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("user_id", "measure", "subject", "detail", "day", name=op.f("pk_hr_contributions"), postgresql_include=["n", "total"]),
     )
+    op.create_index("ix_hr_contributions_user_id", "hr_contributions", ["user_id"], unique=False)
     _forget_figures()
 
 
 def downgrade() -> None:
     """Revert this migration: the summaries return to `users`, empty, and the old code rebuilds every figure."""
+    op.drop_index("ix_hr_contributions_user_id", table_name="hr_contributions")
     op.drop_table("hr_contributions")
     op.drop_index("ix_hr_learners_department", table_name="hr_learners")
     op.drop_index("ix_hr_learners_site", table_name="hr_learners")
