@@ -1,12 +1,15 @@
 """The HR figures are brought up to date by jobs from what is recorded, and always equal a computation from scratch."""
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import create_engine, make_url, select, text, update
 from sqlalchemy.orm import Session
 
 from app.cli import main
+from app.db import make_engine
 from app.hr import jobs as hr_jobs
 from app.hr import refresh, rollups
 from app.hr.models import CountedLearner, DailyCount
@@ -259,3 +262,44 @@ def test_a_module_page_view_writes_only_its_own_progress_row(app, people, db_ses
         event.remove(engine, "before_cursor_execute", listener)
     assert len(writes) == 1, writes
     assert "module_progress" in writes[0]
+
+
+WRITE_PATHS = ("learning", "sessions", "people", "accounts", "authoring", "notifications")
+
+
+def test_no_write_path_imports_the_hr_wing():
+    root = Path(__file__).resolve().parents[2] / "app"
+    for area in WRITE_PATHS:
+        for path in (root / area).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            assert not re.search(r"^\s*(from|import)\s+(\.\.hr|app\.hr)\b", source, re.MULTILINE), path
+
+
+def _round_trip(url):
+    from alembic import command
+
+    from app.migrate import alembic_config, current_revision, drop_every_table, upgrade
+
+    engine = make_engine(url)
+    drop_every_table(engine)
+    upgrade(engine)
+    config = alembic_config(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    assert current_revision(engine) == "0009"
+    upgrade(engine)
+    assert current_revision(engine) == "0010"
+    engine.dispose()
+
+
+def test_the_hr_wing_migration_goes_down_and_up_again(tmp_path, database_url):
+    _round_trip(f"sqlite:///{tmp_path / 'round-trip.sqlite'}")
+    if database_url.startswith("postgresql"):  # on PostgreSQL too, in a scratch database beside the run's
+        scratch = make_url(database_url).set(database="hrbench_migrations")
+        admin = create_engine(scratch.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'hrbench_migrations'")) is None:
+                connection.execute(text('CREATE DATABASE "hrbench_migrations"'))
+        admin.dispose()
+        _round_trip(scratch.render_as_string(hide_password=False))
