@@ -227,7 +227,7 @@ def incremental_refreshes(engine: Engine, rounds: int = 3) -> list[tuple[int, fl
             seconds = time.perf_counter() - start
         results.append((outcome.learners, seconds))
         print(f"  incremental refresh: {outcome.learners:,} learners recomputed in {seconds:.2f} s", flush=True)
-        time.sleep(61)  # past the look-back window, so that the next round counts only its own changes
+        time.sleep(refresh.GRACE.total_seconds() + 5)  # past the look-back window, so that the next round counts only its own changes
     vacuum(engine)
     return results
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, PrimaryKeyConstraint, String, Text
+from sqlalchemy import Date, Index, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base, ContentId, OptionalTimestamp, Timestamp, UTCDateTime
 
 # What the dashboard groups learners by and counts of them: carried by the two indexes, so that PostgreSQL reads them alone.
+# Rows of the questionnaire's first question: one per learner, day and theme they answered on (see stats.evaluation).
+ANSWERED = "measure = 'feedback_suited'"
 LEARNER_FIGURES = ["birth_year", "joined_at", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at"]
 
 
@@ -42,12 +44,16 @@ class CountedLearner(Base):
 class Contribution(Base):
     """What one learner contributed to one rollup row (see DailyCount) at their last count.
 
-    Eight million rows at 100,000 learners, rewritten by every full refresh: one narrow index by learner is all the
-    refresh and the site-and-department view need, and costs far less to build than a key over every column.
+    Eight million rows at 100,000 learners, rewritten by every full refresh, which builds the indexes once the rows
+    are in (see app.hr.refresh). One index by learner carries every column, so that a learner's rows, or a site and
+    department's few hundred learners', are read from it alone; a partial one finds who answered the questionnaire.
     """
 
     __tablename__ = "hr_contributions"
-    __table_args__ = (Index("ix_hr_contributions_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_hr_contributions_user_id", "user_id", postgresql_include=["measure", "subject", "detail", "day", "n", "total"]),
+        Index("ix_hr_contributions_answered", "user_id", "subject", "day", postgresql_where=text(ANSWERED), sqlite_where=text(ANSWERED)),
+    )
 
     user_id: Mapped[int] = mapped_column()
     measure: Mapped[str] = mapped_column(String(30))

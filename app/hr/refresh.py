@@ -17,9 +17,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, String, case, delete, exists, func, insert, literal_column, or_, select, true, tuple_, union
+from sqlalchemy import (
+    Column,
+    Index,
+    MetaData,
+    Select,
+    String,
+    Table,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    union,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex
 
 from ..models import Booking, ModuleProgress, QuizAttempt, SessionFeedback, User, utcnow
 from . import rollups
@@ -29,7 +49,8 @@ log = logging.getLogger(__name__)
 AS_OF = "figures_as_of"  # the moment of the last completed refresh: every change committed before it is counted
 FULL_AS_OF = "full_refresh_as_of"
 COURSE = "counted_course"  # the published course, as (module, theme) pairs, the figures count
-BATCH = 2000  # learners recomputed per committed transaction
+BATCH = 500  # learners recomputed per committed transaction: small enough for PostgreSQL to reach each one by its indexes
+BUILD = "hr_contributions_next"  # where a full refresh loads the contributions before they take the table's place
 # A change committed up to this long after its timestamp was taken is still found by the next refresh: the window
 # reaches this far before the last refresh, and recounting a learner twice is harmless.
 GRACE = timedelta(seconds=60)
@@ -103,11 +124,12 @@ def _in_families(rows: Any, changed_only: bool) -> Select[Any]:
     return select(*(flat.c[name] for name in (*KEY, "n", "total"))).where(true())  # SQLite's upsert needs a WHERE
 
 
-def _everyone_in_families(session: Session) -> Select[Any]:
+def _everyone_in_families(session: Session, contributions: Table) -> Select[Any]:
     """Every stored contribution summed per rollup row; on PostgreSQL in one pass over them (GROUPING SETS)."""
+    c, who = contributions.c, CountedLearner
     if session.get_bind().dialect.name != "postgresql":
-        return _in_families(_stored(None).subquery("stored"), changed_only=False)
-    c, who = Contribution, CountedLearner
+        columns = (who.site, who.department, c.measure, c.subject, c.detail, c.day, c.n, c.total)
+        return _in_families(select(*columns).join(who, who.user_id == c.user_id).subquery("stored"), changed_only=False)
     key = (c.measure, c.subject, c.detail, c.day)
     families = func.grouping_sets(tuple_(*key), tuple_(who.site, *key), tuple_(who.department, *key))
     site = case((func.grouping(who.site) == 0, who.site), else_=rollups.EVERYONE)
@@ -188,16 +210,48 @@ def full_refresh(session: Session) -> Outcome:
     """Recompute every figure from scratch from what is recorded, in one transaction: readers see the old figures until it commits."""
     as_of = utcnow()
     course = rollups.published_course(session)
-    for table in (Contribution, CountedLearner, DailyCount):
-        session.execute(delete(table))
-    _count(session, rollups.learners(), course)
-    in_key_order = _everyone_in_families(session).order_by(*(literal_column(name) for name in KEY))  # rows read together are stored together
-    session.execute(insert(DailyCount).from_select([*KEY, "n", "total"], in_key_order))
+    people = rollups.learners()
+    session.execute(delete(CountedLearner))
+    session.execute(insert(CountedLearner).from_select(list(LEARNER), rollups.learner_summaries(people, course)))
+    contributions = rollups.contributions(people, course=course)
+    if session.get_bind().dialect.name == "postgresql":
+        _rebuild_contributions_postgresql(session, contributions)
+    else:
+        session.execute(delete(Contribution))
+        session.execute(insert(Contribution).from_select(list(CONTRIBUTION), contributions))
+        _rebuild_counts(session, cast(Table, Contribution.__table__))
     _record(session, as_of, course, full=True)
     session.commit()
     learners = int(session.scalar(select(func.count()).select_from(CountedLearner)) or 0)
     log.info("HR figures: full refresh of %d learners", learners)
     return Outcome(True, learners, as_of)
+
+
+def _rebuild_counts(session: Session, contributions: Table) -> None:
+    session.execute(delete(DailyCount))
+    in_key_order = _everyone_in_families(session, contributions).order_by(*(literal_column(name) for name in KEY))  # rows read together are stored together
+    session.execute(insert(DailyCount).from_select([*KEY, "n", "total"], in_key_order))
+
+
+def _rebuild_contributions_postgresql(session: Session, rows: Select[Any]) -> None:
+    """Load every contribution into a new table, sum the rollups from it, index it, then put it in the old one's place.
+
+    Building an index over loaded rows costs a fraction of keeping it up to date row by row; the dashboard reads the
+    old table until the swap at the very end, which waits only for the queries in flight.
+    """
+    model = cast(Table, Contribution.__table__)
+    build = Table(BUILD, MetaData(), *(Column(column.name, column.type, nullable=column.nullable) for column in model.columns))
+    session.execute(text(f"DROP TABLE IF EXISTS {BUILD}"))
+    session.execute(text(f"CREATE TABLE {BUILD} (LIKE {model.name} INCLUDING DEFAULTS)"))
+    session.execute(insert(build).from_select(list(CONTRIBUTION), rows))
+    _rebuild_counts(session, build)
+    for index in model.indexes:
+        columns = [build.c[column.name] for column in index.columns]
+        session.execute(CreateIndex(Index(f"{index.name}_next", *columns, **index.dialect_kwargs)))
+    session.execute(text(f"DROP TABLE {model.name}"))
+    session.execute(text(f"ALTER TABLE {BUILD} RENAME TO {model.name}"))
+    for index in model.indexes:
+        session.execute(text(f"ALTER INDEX {index.name}_next RENAME TO {index.name}"))
 
 
 def refresh(session: Session) -> Outcome:

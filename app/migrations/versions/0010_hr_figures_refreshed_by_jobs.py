@@ -24,6 +24,8 @@ CHANGED_TABLES = ("users", "module_progress", "quiz_attempts", "bookings", "sess
 HR_LEARNER_FIGURES = ["birth_year", "joined_at", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at"]
 OLD_LEARNER_FIGURES = ["birth_year", "created_at", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at"]
 ACTIVE_LEARNERS = "role = 'learner' AND active IS true"
+CONTRIBUTION_COLUMNS = ["measure", "subject", "detail", "day", "n", "total"]
+ANSWERED = "measure = 'feedback_suited'"
 OLD_INDEXES = (("ix_learners_by_site", ["site", "department"]), ("ix_learners_by_department", ["department", "site"]))
 
 
@@ -79,12 +81,17 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
     )
-    op.create_index("ix_hr_contributions_user_id", "hr_contributions", ["user_id"], unique=False)
+    op.create_index("ix_hr_contributions_user_id", "hr_contributions", ["user_id"], unique=False, postgresql_include=CONTRIBUTION_COLUMNS)
+    op.create_index(
+        "ix_hr_contributions_answered", "hr_contributions", ["user_id", "subject", "day"], unique=False,
+        postgresql_where=sa.text(ANSWERED), sqlite_where=sa.text(ANSWERED),
+    )  # fmt: skip
     _forget_figures()
 
 
 def downgrade() -> None:
     """Revert this migration: the summaries return to `users`, empty, and the old code rebuilds every figure."""
+    op.drop_index("ix_hr_contributions_answered", table_name="hr_contributions")
     op.drop_index("ix_hr_contributions_user_id", table_name="hr_contributions")
     op.drop_table("hr_contributions")
     op.drop_index("ix_hr_learners_department", table_name="hr_learners")
