@@ -142,22 +142,36 @@ def _everyone_in_families(session: Session, contributions: Table) -> Select[Any]
 def _stored(people: list[int] | None, sign: int = 1) -> Select[Any]:
     """The stored contributions of these learners (everyone's when None), times `sign`, with where they were counted."""
     c, who = Contribution, CountedLearner
-    columns = (who.site, who.department, c.measure, c.subject, c.detail, c.day, (c.n * sign).label("n"), (c.total * sign).label("total"))
+    columns = (c.user_id, who.site, who.department, c.measure, c.subject, c.detail, c.day, (c.n * sign).label("n"), (c.total * sign).label("total"))
     query = select(*columns).join(who, who.user_id == c.user_id)
     return cast(Select[Any], query if people is None else query.where(c.user_id.in_(people)))
 
 
-def _recorded(people: list[int], course: rollups.Course) -> Select[Any]:
-    """These learners' contributions computed from the records now, with where they are now."""
-    who = rollups.learners(people)
-    now = rollups.contributions(who, course=course).subquery("now")
-    columns = (now.c.measure, now.c.subject, now.c.detail, now.c.day, now.c.n, now.c.total)
-    return select(who.c.site, who.c.department, *columns).join(who, who.c.user_id == now.c.user_id)
+def _recounted_table() -> Table:
+    """A temporary table for the contributions of the learners being recounted, computed once and read three times."""
+    columns = [Column(name, column.type) for name, column in Contribution.__table__.c.items()]
+    return Table("hr_recounted", MetaData(), *columns, prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
 
 
-def _add_difference(session: Session, people: list[int], course: rollups.Course) -> None:
-    """Add to the rollup rows what these learners contribute now minus what they contributed when last counted."""
-    changes = _stored(people, -1).union_all(_recorded(people, course)).cte("changes")
+RECOUNTED = _recounted_table()
+
+
+def _recount_now(session: Session, people: list[int], course: rollups.Course) -> None:
+    """These learners' contributions as recorded now, into the transaction's temporary table."""
+    session.execute(text("DROP TABLE IF EXISTS hr_recounted"))  # SQLite keeps temporary tables past a commit
+    RECOUNTED.create(session.connection())
+    session.execute(insert(RECOUNTED).from_select(list(CONTRIBUTION), rollups.contributions(rollups.learners(people), course=course)))
+
+
+def _recorded(people: list[int]) -> Select[Any]:
+    """The recounted contributions with where their learners are now (no row for someone who is no longer a learner)."""
+    now, who = RECOUNTED.c, rollups.learners(people)
+    columns = (now.user_id, who.c.site, who.c.department, now.measure, now.subject, now.detail, now.day, now.n, now.total)
+    return select(*columns).join(who, who.c.user_id == now.user_id)
+
+
+def _add_difference(session: Session, changes: Any) -> None:
+    """Add to the rollup rows what the learners contribute now minus what they contributed when last counted."""
     dialect = session.get_bind().dialect.name
     upsert = postgresql.insert(DailyCount) if dialect == "postgresql" else sqlite.insert(DailyCount)
     statement = upsert.from_select([*KEY, "n", "total"], _in_families(changes, changed_only=True)).on_conflict_do_update(
@@ -167,22 +181,28 @@ def _add_difference(session: Session, people: list[int], course: rollups.Course)
     session.execute(statement)
 
 
-def _count(session: Session, people: Any, course: rollups.Course) -> None:
-    """Store the learners of `people` (a subquery of rollups.learners()) and their contributions, as recorded now."""
-    session.execute(insert(CountedLearner).from_select(list(LEARNER), rollups.learner_summaries(people, course)))
-    session.execute(insert(Contribution).from_select(list(CONTRIBUTION), rollups.contributions(people, course=course)))
-
-
-def _forget(session: Session, people: list[int]) -> None:
-    session.execute(delete(Contribution).where(Contribution.user_id.in_(people)))
-    session.execute(delete(CountedLearner).where(CountedLearner.user_id.in_(people)))
+def _with_other_rows(session: Session, people: list[int]) -> list[int]:
+    """Those of these learners whose stored contribution rows differ from the recounted ones."""
+    c, now = Contribution, RECOUNTED.c
+    mine = select(c.user_id, c.measure, c.subject, c.detail, c.day, (-c.n).label("n"), (-c.total).label("total")).where(c.user_id.in_(people))
+    rows = mine.union_all(select(now.user_id, now.measure, now.subject, now.detail, now.day, now.n, now.total)).subquery("rows")
+    per_row = select(rows.c.user_id).group_by(rows.c.user_id, rows.c.measure, rows.c.subject, rows.c.detail, rows.c.day)
+    differing = per_row.having(or_(func.sum(rows.c.n) != 0, func.sum(rows.c.total) != 0)).subquery("differing")
+    return sorted(set(session.scalars(select(differing.c.user_id))))
 
 
 def recount(session: Session, people: list[int], course: rollups.Course) -> None:
     """Replace these learners' counted state and contribution by what is recorded now, and move the rollups with it."""
-    _add_difference(session, people, course)
-    _forget(session, people)
-    _count(session, rollups.learners(people), course)
+    _recount_now(session, people, course)
+    _add_difference(session, _stored(people, -1).union_all(_recorded(people)).cte("changes"))
+    rewritten = _with_other_rows(session, people)  # a learner who only looked at a page keeps their rows
+    if rewritten:
+        session.execute(delete(Contribution).where(Contribution.user_id.in_(rewritten)))
+        now = RECOUNTED.c
+        session.execute(insert(Contribution).from_select(list(CONTRIBUTION), select(*(now[name] for name in CONTRIBUTION)).where(now.user_id.in_(rewritten))))
+    session.execute(delete(CountedLearner).where(CountedLearner.user_id.in_(people)))
+    session.execute(insert(CountedLearner).from_select(list(LEARNER), rollups.learner_summaries(rollups.learners(people), course)))
+    session.execute(text("DROP TABLE IF EXISTS hr_recounted"))
 
 
 # ---- finding who changed -------------------------------------------------------------------------------------
