@@ -227,7 +227,9 @@ def incremental_refreshes(engine: Engine, rounds: int = 3) -> list[tuple[int, fl
             seconds = time.perf_counter() - start
         results.append((outcome.learners, seconds))
         print(f"  incremental refresh: {outcome.learners:,} learners recomputed in {seconds:.2f} s", flush=True)
-        time.sleep(refresh.GRACE.total_seconds() + 5)  # past the look-back window, so that the next round counts only its own changes
+        with engine.begin() as connection:  # as if the next round came minutes later: past the window the refresh looks back over
+            for table in ("module_progress", "quiz_attempts"):
+                connection.execute(text(f"UPDATE {table} SET updated_at = updated_at - interval '10 minutes' WHERE updated_at > now() AT TIME ZONE 'UTC' - interval '5 minutes'"))  # noqa: S608 - fixed names
     vacuum(engine)
     return results
 

@@ -52,8 +52,9 @@ COURSE = "counted_course"  # the published course, as (module, theme) pairs, the
 BATCH = 500  # learners recomputed per committed transaction: small enough for PostgreSQL to reach each one by its indexes
 BUILD = "hr_contributions_next"  # where a full refresh loads the contributions before they take the table's place
 # A change committed up to this long after its timestamp was taken is still found by the next refresh: the window
-# reaches this far before the last refresh, and recounting a learner twice is harmless.
-GRACE = timedelta(seconds=60)
+# reaches this far before the last refresh, and recounting a learner twice is harmless. Requests and the people
+# import's batches commit within seconds; a longer transaction is corrected by the nightly full refresh.
+GRACE = timedelta(seconds=20)
 KEY = ("site", "department", "measure", "subject", "detail", "day")
 CONTRIBUTION = ("user_id", "measure", "subject", "detail", "day", "n", "total")
 LEARNER = ("user_id", "site", "department", "birth_year", "joined_at", "first_opened_at", "last_viewed_at", "modules_done", "last_completed_at")
