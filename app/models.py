@@ -204,8 +204,8 @@ class ModuleProgress(Base):
         UniqueConstraint("user_id", "module_id"),
         # Completions by period and month on the HR dashboard.
         Index("ix_module_progress_completed_at", "completed_at"),
-        # The progress of the learners whose contribution is counted (see app.statistics.contributions()): one learner
-        # whose progress changes, a batch moved to a new course, a site and department together; read from the index alone.
+        # The progress of the learners whose contribution is counted (see app.hr.rollups.contributions()): one learner
+        # whose progress changes, the learners a refresh recounts, everyone at a full refresh; read from the index alone.
         Index("ix_module_progress_user_covering", "user_id", postgresql_include=["module_id", "status", "first_opened_at", "completed_at"]),
     )
 

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from app import statistics
 from app.extensions import db
 from app.models import Role
 
@@ -54,12 +53,6 @@ def counted() -> Iterator[Statements]:
 
 
 @pytest.fixture
-def without_rollup_upkeep(monkeypatch):
-    """The request without the HR rollups' upkeep of the learner's summary row, which issue 13 moves to background jobs."""
-    monkeypatch.setattr(statistics, "refresh_learner_summary", lambda *_args, **_kwargs: None)
-
-
-@pytest.fixture
 def upcoming_sessions(db_session, people):
     """Seven sessions to come on the module's theme, more than a module page lists."""
     mentor = people.create(Role.MENTOR, name="Sam Mentor")
@@ -67,7 +60,7 @@ def upcoming_sessions(db_session, people):
     return [add_live_session(db_session, [mentor], start + timedelta(days=index)) for index in range(7)]
 
 
-def test_a_module_page_seen_before_sends_at_most_six_statements_and_one_write(learner_client, upcoming_sessions, without_rollup_upkeep):
+def test_a_module_page_seen_before_sends_at_most_six_statements_and_one_write(learner_client, upcoming_sessions):
     learner_client.get(f"/modules/{MODULE}")
     with counted() as statements:
         page = learner_client.get(f"/modules/{MODULE}")
@@ -77,7 +70,7 @@ def test_a_module_page_seen_before_sends_at_most_six_statements_and_one_write(le
     assert statements.writes[0].startswith("UPDATE module_progress")
 
 
-def test_a_module_page_reads_only_the_five_sessions_it_lists(learner_client, upcoming_sessions, without_rollup_upkeep):
+def test_a_module_page_reads_only_the_five_sessions_it_lists(learner_client, upcoming_sessions):
     with counted() as statements:
         page = learner_client.get(f"/modules/{MODULE}").get_data(as_text=True)
     assert page.count('class="session-card"') == 5
