@@ -6,7 +6,7 @@ Run: .venv/bin/python benchmarks/pages.py [--url postgresql+psycopg://postgres@1
 Needs wrk (the Debian package) and a PostgreSQL server. Creates the database if it is missing, empties it, migrates it
 to head, imports the course and fills it with bulk INSERT ... SELECT: learners with progress, quiz attempts and
 answers, mentors, past sessions with bookings, attendance and questionnaire answers, and upcoming group sessions with
-seats free, then brings the HR rollups and session figures up to date and runs VACUUM ANALYZE.
+seats free, then brings the session figures up to date and runs VACUUM ANALYZE.
 
 It counts the SQL statements of the learner's requests in-process (Flask test client, production mode, same
 database, an SQLAlchemy `before_cursor_execute` listener): how many, how many write, and the slowest. Then it starts
@@ -434,7 +434,7 @@ def vacuum(engine: Engine) -> None:
 
 
 def generate(app: Flask, engine: Engine, learners: int, accounts: int, max_connections: int) -> None:
-    """An empty schema at head, the course, the synthetic learners and sessions, rollups and figures brought up to date."""
+    """An empty schema at head, the course, the synthetic learners and sessions, the session figures brought up to date."""
     drop_every_table(engine)
     upgrade(engine)
     with Session(engine) as session:
