@@ -14,7 +14,6 @@ from app.hr import jobs as hr_jobs
 from app.hr import refresh, rollups
 from app.hr.models import CountedLearner, DailyCount
 from app.hr.views import as_of_label
-from app.jobs import queue
 from app.models import Booking, ModuleProgress, ModuleRecord, QuizAttempt, Role, SessionFeedback, User
 
 from ..conftest import csrf_token
@@ -187,18 +186,40 @@ def test_the_incremental_refresh_recounts_only_the_learners_who_changed(app, peo
 
 def test_a_refresh_never_runs_twice_at_once(app, people, db_session, refresh_figures):
     people.create(Role.LEARNER)
-    with app.app_context(), queue.lock_task(hr_jobs.LOCK):
-        assert hr_jobs.run_once(refresh.refresh) is None  # another worker holds the lock: this run does nothing
+    with app.app_context():
+        assert hr_jobs.claim_lease(db_session, "another worker", datetime.now(UTC))
+        assert hr_jobs.run_once(refresh.refresh) is None  # another worker holds the lease: this run does nothing
         hr_jobs.refresh_figures_job.call_local()
         hr_jobs.full_refresh_job.call_local()
         result = app.test_cli_runner().invoke(main, ["statistics", "refresh"])
         assert result.exit_code != 0
         assert "already under way" in result.output
-    assert refresh.figures_as_of(db_session) is None
-    with app.app_context():
+        assert refresh.figures_as_of(db_session) is None
+        hr_jobs.release_lease(db_session, "another worker")
         outcome = hr_jobs.run_once(refresh.refresh)
     assert outcome is not None
     assert outcome.learners == 1
+
+
+def test_a_refresh_killed_midway_blocks_the_figures_only_until_its_lease_lapses(app, people, db_session):
+    people.create(Role.LEARNER)
+    killed_at = datetime.now(UTC) - hr_jobs.LEASE_TIME - timedelta(seconds=1)
+    with app.app_context():
+        assert hr_jobs.claim_lease(db_session, "a worker killed since", killed_at)  # never released
+        outcome = hr_jobs.run_once(refresh.refresh)
+        assert outcome is not None
+        assert outcome.learners == 1
+        assert hr_jobs.claim_lease(db_session, "the next run", datetime.now(UTC))  # run_once gave the lease back
+
+
+def test_a_failed_refresh_gives_its_lease_back(app, people, db_session):
+    def failing(_session: Session) -> refresh.Outcome:
+        raise RuntimeError("the refresh failed")
+
+    with app.app_context():
+        with pytest.raises(RuntimeError):
+            hr_jobs.run_once(failing)
+        assert hr_jobs.claim_lease(db_session, "the next run", datetime.now(UTC))
 
 
 def test_the_command_refreshes_from_scratch(app, people, db_session):
