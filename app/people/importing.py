@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ..accounts.tokens import UNSET_PASSWORD
 from ..forms import is_email_address
 from ..models import Role, User
-from ..sessions import figures as session_figures
+from .services import people_moved
 
 T = TypeVar("T")
 MAX_PEOPLE = 100_000
@@ -367,7 +367,7 @@ def _upsert(session: Session, rows: Sequence[PersonRow], ids: dict[str, int], re
             created.append(user)
         user.name, user.site, user.department, user.birth_year, user.role = row.name, row.site, row.department, row.birth_year, row.role
     session.flush()
-    session_figures.refresh_for_mentors(session, moving)
+    people_moved(session, moving)
     ids.update((user.email, user.id) for user in created)
     new = {user.id for user in created}
     result.created.extend(user.id for user in created)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Role, User
-from ..security import role_required
-from ..sessions import figures as session_figures
-from ..sessions.booking import management_chain_of
+from ..security import role_required, signed_in_user
 from .forms import PersonForm, RoleForm
+from .services import PeopleError, Place, change_role, place_person
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,9 +36,10 @@ def set_role(user_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400, description="Choose one of the listed roles.")
     new_role = Role(form.role.data)
-    if person.id == current_user.id and new_role is not Role.ADMIN:
-        abort(400, description="You cannot remove your own administrator role. Ask another administrator.")
-    person.role = new_role
+    try:
+        change_role(person, new_role, acting=signed_in_user())
+    except PeopleError as refused:
+        abort(400, description=refused.message)
     flash(f"{person.name} is now {new_role.value}.", "success")
     return redirect(url_for("admin.users"))
 
@@ -59,17 +58,11 @@ def edit_person(user_id: int) -> ResponseReturnValue:
         form.manager_email.data = manager.email if manager else ""
     if not form.validate_on_submit():
         return render_template("admin/person.html", form=form, person=person), 400 if request.method == "POST" else 200
-    manager_email = (form.manager_email.data or "").strip().lower()
-    manager = db.session.scalar(select(User).where(func.lower(User.email) == manager_email)) if manager_email else None
-    if manager_email and manager is None:
-        form.manager_email.errors = [f"Nobody has the e-mail address {manager_email}. Check it, or leave the field empty."]
-    elif manager is not None and (manager.id == person.id or person.id in management_chain_of(db.session, manager.id)):
-        form.manager_email.errors = [f"{manager.name} reports to {person.name}: this would make a loop in the management chain."]
-    if form.manager_email.errors:
+    place = Place(form.site.data or person.site, (form.department.data or "").strip() or None, form.manager_email.data)
+    try:
+        place_person(db.session, person, place)
+    except PeopleError as refused:
+        getattr(form, refused.field).errors = [refused.message]
         return render_template("admin/person.html", form=form, person=person), 400
-    person.site = form.site.data or person.site
-    person.department = (form.department.data or "").strip() or None
-    session_figures.refresh_for_mentors(db.session, [person.id])  # the learners they reached count for their new site
-    person.manager_id = manager.id if manager else None
     flash(f"{person.name}'s details are saved.", "success")
     return redirect(url_for("admin.users"))

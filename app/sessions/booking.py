@@ -24,13 +24,13 @@ from course.sessions import (
     SessionFormat,
     booking_refusal,
     cancellation_refusal,
-    management_chain,
 )
 
 from ..db import rowcount
 from ..models import Attendance, Booking, BookingStatus, LiveSession, SessionFeedback, SessionHost, SessionStatus, User, utcnow
 from ..notifications.events import tell
 from ..notifications.kinds import Event
+from ..people.services import managers_around
 from . import figures as session_figures
 
 ACTIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
@@ -66,17 +66,6 @@ def _lock_session(session: Session, session_id: int) -> LiveSession | None:
     return session.scalar(select(LiveSession).where(LiveSession.id == session_id).with_for_update())
 
 
-def _managers_around(session: Session, people: list[int]) -> dict[int, int | None]:
-    """The manager of everyone in the chains above `people`, walked up one level per query."""
-    managers: dict[int, int | None] = {}
-    frontier = set(people)
-    while frontier:
-        rows = session.execute(select(User.id, User.manager_id).where(User.id.in_(frontier))).all()
-        managers.update(dict(rows))
-        frontier = {manager for _, manager in rows if manager is not None and manager not in managers}
-    return managers
-
-
 def learner_upcoming_sessions(session: Session, learner_id: int, now: datetime) -> list[LiveSession]:
     """The scheduled sessions still to come in which the learner holds a seat or a place in the queue."""
     return list(
@@ -109,7 +98,7 @@ def book_seat(session: Session, learner: User, session_id: int, now: datetime | 
         facts_of(live_session),
         now,
         guard_time(),
-        _managers_around(session, [learner.id, *live_session.host_ids]),
+        managers_around(session, [learner.id, *live_session.host_ids]),
         [facts_of(s) for s in theirs if s.id != live_session.id],
         len(theirs),
         cap,
@@ -364,8 +353,3 @@ def record_feedback(session: Session, booking: Booking, answers: FeedbackAnswers
             Refusal.ALREADY_BOOKED, "You have already answered the questionnaire for this session. Thank you!"
         ) from error
     return feedback
-
-
-def management_chain_of(session: Session, person_id: int) -> list[int]:
-    """Everyone above a person, nearest first."""
-    return management_chain(person_id, _managers_around(session, [person_id]))
