@@ -247,7 +247,8 @@ def test_while_postgresql_is_stopped_pages_and_readyz_answer_503_and_both_recove
         load.run_until(back + RECOVERY_SECONDS + 3)
 
     figures = figures_of(load.outcomes, away, back)
-    print(figures.line(f"PostgreSQL stopped for {DOWN_SECONDS} s under load") + f"; /readyz 200 again after {ready_again} s")
+    ready = "never" if ready_again is None else f"after {ready_again:.2f} s"
+    print(figures.line(f"PostgreSQL stopped for {DOWN_SECONDS} s under load") + f"; /readyz 200 again {ready}")
     record_property("stop_figures", figures.line("stop"))
     assert while_down == (503, {"database": "unavailable", "queue": "ok"}, str(RETRY_AFTER_SECONDS))
     assert pages_while_down, "the learners went on asking while the database was down"
