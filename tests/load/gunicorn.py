@@ -94,8 +94,8 @@ class Gunicorn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             # /proc/net/tcp is read in pieces while sockets come and go, so one reading may miss a line: look again.
-            inode = _socket_inode(local_port)
-            pid = next((pid for pid in self.worker_pids() if f"socket:[{inode}]" in _open_files(pid)), None) if inode else None
+            sockets = {f"socket:[{inode}]" for inode in _socket_inodes(local_port)}
+            pid = next((pid for pid in self.worker_pids() if sockets & _open_files(pid)), None)
             if pid is not None:
                 return pid
             time.sleep(0.05)
@@ -154,11 +154,13 @@ def _open_files(pid: int) -> set[str]:
     return names
 
 
-def _socket_inode(local_port: int) -> str | None:
+def _socket_inodes(local_port: int) -> set[str]:
+    inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with suppress(*GONE):
             for line in Path(table).read_text().splitlines()[1:]:
                 fields = line.split()
-                if int(fields[1].rpartition(":")[2], 16) == local_port:
-                    return fields[9]
-    return None
+                # An earlier connection from the same port may linger in TIME_WAIT, owned by nobody (inode 0).
+                if int(fields[1].rpartition(":")[2], 16) == local_port and fields[9] != "0":
+                    inodes.add(fields[9])
+    return inodes
