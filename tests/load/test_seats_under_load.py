@@ -5,19 +5,11 @@ Runs against PostgreSQL (the production database), through HTTP, with gunicorn a
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -25,7 +17,8 @@ from sqlalchemy import select
 from app.models import Booking, BookingStatus, LiveSession, Role, SessionHost, User
 from course.sessions import SessionFormat
 
-from ..conftest import PASSWORD, csrf_token
+from ..conftest import csrf_token
+from .gunicorn import Browser, running_gunicorn
 
 LEARNERS = 50
 WORKERS = 4
@@ -35,66 +28,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """A minimal client with its own cookies, talking HTTP to the server."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
-
-    def request(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            with self.opener.open(self.base + path, body, timeout=60) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
-
-    def login(self, email: str) -> None:
-        _, page = self.request("/login")
-        status, answer = self.request("/login", {"email": email, "password": PASSWORD, "csrf_token": csrf_token(page)})
-        assert status == 302, answer[answer.find("<main") :][:600]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(database_url: str, engine, tmp_path):
-    port = free_port()
-    env = os.environ | {"SPEAK_DIGITAL_ENV": "testing", "DATABASE_URL": database_url, "SECRET_KEY": "load-test-" + "x" * 40}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - our own server, arguments built here
-        [str(gunicorn), "--workers", str(WORKERS), "--threads", "4", "--bind", f"127.0.0.1:{port}", "app.wsgi:application"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 - our own server on loopback
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        log.close()
-        pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
-    log.close()
+    with running_gunicorn(database_url, tmp_path / "gunicorn.log", workers=WORKERS) as gunicorn:
+        yield gunicorn.base
 
 
 def signed_in_learners(db_session, base: str, people) -> list[tuple[User, Browser]]:
