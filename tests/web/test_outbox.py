@@ -7,7 +7,15 @@ from sqlalchemy import func, select
 
 from app.models import EmailAttempt, EmailStatus, OutboundEmail, Role
 from app.notifications.mail import OutgoingMessage
-from app.notifications.outbox import CLAIM_EXPIRES, claim, record_email, send_email
+from app.notifications.outbox import (
+    CLAIM_EXPIRES,
+    NEVER_TRIED_AFTER,
+    RETRIES,
+    claim,
+    record_email,
+    send_email,
+    send_left_behind_job,
+)
 from app.notifications.reminders import send_reminders_job
 
 from ..conftest import csrf_token
@@ -124,3 +132,31 @@ def test_the_workers_send_due_reminders_by_themselves(app, db_session, mentor, m
     (written,) = tmp_path.iterdir()
     assert parts(written.read_bytes())[0]["Subject"].startswith("Reminder: Information management")
     assert [e.key.split(":")[0] for e in emails(db_session)] == ["reminder"]
+
+
+def test_messages_no_job_will_send_are_sent_by_the_sweep_once(app, db_session, tmp_path):
+    app.config.update(SMTP_HOST=None, MAIL_FOLDER=tmp_path)
+    lost = record_email(db_session, MESSAGE, "test:queue-was-down")  # recorded, but its job never reached the queue
+    lost.created_at = datetime.now(UTC) - NEVER_TRIED_AFTER - timedelta(minutes=1)
+    died = record_email(db_session, MESSAGE, "test:worker-died")
+    died.status, died.claimed_at, died.attempts = EmailStatus.SENDING, datetime.now(UTC) - CLAIM_EXPIRES - timedelta(minutes=1), 1
+    record_email(db_session, MESSAGE, "test:just-recorded")  # its job may be on its way: left alone
+    db_session.commit()
+    send_left_behind_job.call_local()
+    send_left_behind_job.call_local()
+    assert len(list(tmp_path.iterdir())) == 2
+    assert [(e.key, e.status) for e in emails(db_session)] == [
+        ("test:queue-was-down", EmailStatus.SENT),
+        ("test:worker-died", EmailStatus.SENT),
+        ("test:just-recorded", EmailStatus.QUEUED),
+    ]
+
+
+def test_a_message_whose_worker_died_on_its_last_try_is_given_up(app, db_session, tmp_path):
+    app.config.update(SMTP_HOST=None, MAIL_FOLDER=tmp_path)
+    email = record_email(db_session, MESSAGE, "test:last-try")
+    email.status, email.claimed_at, email.attempts = EmailStatus.SENDING, datetime.now(UTC) - CLAIM_EXPIRES - timedelta(minutes=1), RETRIES + 1
+    db_session.commit()
+    send_left_behind_job.call_local()
+    assert list(tmp_path.iterdir()) == []
+    assert [e.status for e in emails(db_session)] == [EmailStatus.FAILED]
