@@ -190,14 +190,20 @@ def _start_worker() -> subprocess.Popen[bytes]:
 
 @main.command("worker")
 @click.option("--workers", default=2, show_default=True, type=int, help="How many jobs this process runs at once.")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also start the periodic jobs (reminders, e-mails left behind, HR figures). They are safe on several workers; one is enough.",
+)
 @with_appcontext
-def worker(workers: int) -> None:
+def worker(workers: int, periodic: bool) -> None:
     """Run the background jobs (people imports, e-mail, reminders, HR figures) until stopped; run as many as you like, on any host."""
     if queue.url == IMMEDIATE:
         raise click.ClickException("This configuration runs every job at once, in the process that asks for it: there is no queue to work on.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Thread workers share the application and its connection pool; a job waits at most a second to be picked up.
-    consumer = queue.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=1.0, check_worker_health=True)
+    consumer = queue.create_consumer(workers=workers, worker_type="thread", periodic=periodic, max_delay=1.0, check_worker_health=True)
     consumer.run()
 
 

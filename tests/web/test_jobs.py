@@ -13,7 +13,7 @@ from redis import Redis
 from app import create_app
 from app.cli import main as cli
 from app.config import ConfigError, load_config
-from app.jobs import storage_for
+from app.jobs import queue, storage_for
 from app.models import Role
 
 from .test_people_import import GOOD, csv_bytes, upload
@@ -72,6 +72,21 @@ def test_the_worker_refuses_to_start_where_jobs_run_at_once(app):
     result = app.test_cli_runner().invoke(cli, ["worker"])
     assert result.exit_code != 0
     assert "no queue to work on" in result.output
+
+
+@pytest.mark.parametrize(("arguments", "periodic"), [([], True), (["--no-periodic"], False)])
+def test_a_worker_starts_the_periodic_jobs_unless_told_not_to(app, monkeypatch, tmp_path, arguments, periodic):
+    started = []
+
+    class Consumer:
+        def run(self) -> None:
+            started.append("run")
+
+    monkeypatch.setattr(queue, "url", f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    monkeypatch.setattr(queue, "create_consumer", lambda **options: started.append(options) or Consumer())
+    result = app.test_cli_runner().invoke(cli, ["worker", "--workers", "3", *arguments])
+    assert result.exit_code == 0, result.output
+    assert started == [{"workers": 3, "worker_type": "thread", "periodic": periodic, "max_delay": 1.0, "check_worker_health": True}, "run"]
 
 
 def test_the_queue_is_in_redis_in_production_and_beside_the_embedded_database_otherwise(tmp_path):
