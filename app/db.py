@@ -67,6 +67,9 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
+        # The page for a request whose commit failed (set by app.errors): answered here, in after_request, since an
+        # exception raised there would skip the error handlers wherever Flask propagates exceptions (testing mode).
+        self.failed_commit_page: Callable[[BaseException], Response] | None = None
 
     def init_app(self, app: Flask) -> None:
         """Create the engine and tie the session's lifetime to the request."""
@@ -114,10 +117,11 @@ class Database:
             return response
         try:
             session.commit()
-        except Exception:
-            # Flask hands this to the error handlers as an InternalServerError: they find a clean slate.
+        except Exception as error:
             self.discard_session()
-            raise
+            if self.failed_commit_page is None:
+                raise  # Flask hands it to the error handlers as an InternalServerError: they find a clean slate
+            return self.failed_commit_page(error)
         for callback in g.pop("db_after_commit", []):
             callback()
         return response

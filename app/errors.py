@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -85,6 +85,7 @@ def _headers_of(error: HTTPException) -> list[tuple[str, str]]:
 
 def register(app: Flask) -> None:
     """Install the handlers."""
+    db.failed_commit_page = lambda error: current_app.make_response(render_failure(error))
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> ResponseReturnValue:
