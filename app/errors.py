@@ -94,11 +94,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         if isinstance(error, InternalServerError) and error.original_exception is not None:
-            # Raised outside the view (the commit in after_request): Flask has logged it already.
+            # Raised outside the view (an after_request function): Flask has logged it already.
             return render_failure(error.original_exception, already_logged=True)
         db.discard_session()
         status = error.code or 500
-        description = error.description if status in (400, 404) and error.description != type(error).description else None
+        # A view's own words say what to do (any status); Werkzeug's stock descriptions give way to the platform's.
+        description = error.description if error.description != type(error).description else None
         page, status = render_error(status, description)
         return page, status, _headers_of(error)
 

@@ -377,7 +377,9 @@ def test_mentor_records_attendance_then_attendees_answer_the_questionnaire_once(
     assert "1.5" in home  # hours mentored
     assert "Record attendance" not in home
 
-    assert signed_in(app, people, absent).get(f"/bookings/{absent_booking.id}/feedback").status_code == 403
+    refused = signed_in(app, people, absent).get(f"/bookings/{absent_booking.id}/feedback")
+    assert refused.status_code == 403
+    assert "The questionnaire opens once your mentor has recorded that you attended the session." in refused.get_data(as_text=True)
     learner_client = signed_in(app, people, came)
     answers = {"satisfaction": "5", "format_best_suited": "yes", "changed_daily_usage": "no", "would_recommend": "yes", "comment": "Very useful."}
     assert post(learner_client, f"/bookings/{came_booking.id}/feedback", answers).status_code == 302

@@ -247,7 +247,9 @@ def test_the_dashboard_prepares_its_first_figures_in_the_background_then_says_ho
     assert "The figures are being prepared for the first time" in page
     assert asked == [True]
     assert refresh.figures_as_of(db_session) is None  # nothing computed in the request
-    assert client.get("/hr/export/modules.csv").status_code == 503
+    export = client.get("/hr/export/modules.csv")
+    assert export.status_code == 503
+    assert "The figures are being prepared for the first time. Try again in a few minutes." in export.get_data(as_text=True)
     outcome = refresh_figures()
     page = client.get("/hr/").get_data(as_text=True)
     with app.app_context():
